@@ -1,0 +1,46 @@
+/** A device of an app: the unit sessions, inboxes and deliveries are keyed by. */
+export interface DeviceKey {
+  app: string;
+  device: string;
+}
+
+/** One live connection's registration of one app on a device. */
+export interface Session extends DeviceKey {
+  /** User alias from the token's uid, if any. */
+  user?: string;
+  roomId: string;
+  /** Unique per connection across the cluster; lets a stale unregister be ignored. */
+  connId: string;
+  /** Milliseconds since the Unix epoch. */
+  since: number;
+  platform?: string;
+  network?: string;
+}
+
+export type SessionRef = DeviceKey & { connId: string };
+
+/**
+ * The global session store (register). All calls are batched: one call, many sessions.
+ * - register upserts: a device has at most one session per app, the last registration wins.
+ *   A session with a user also records device -> user in the user's device list.
+ * - unregister and touch act only where the stored connId matches, so a late call from an
+ *   old connection never removes or extends the device's newer session elsewhere.
+ * - A session not touched within the store's TTL disappears by itself.
+ * - userDevices lists every device ever registered with the user (online or not, until the
+ *   user index's own TTL), so a user push reaches offline devices too.
+ */
+export interface SessionStore {
+  register(sessions: Session[]): Promise<void>;
+  unregister(refs: SessionRef[]): Promise<void>;
+  touch(refs: SessionRef[]): Promise<void>;
+  /** Sessions of the given devices that are online; offline devices are left out. */
+  lookupDevices(app: string, devices: string[]): Promise<Session[]>;
+  /** Known devices of the given users, with the user each belongs to. */
+  userDevices(app: string, users: string[]): Promise<{ user: string; device: string }[]>;
+  /** Every live session held by a room. */
+  listRoom(roomId: string): Promise<Session[]>;
+  close(): Promise<void>;
+}
+
+/** The register service as other services see it (in-process now, RPC later). */
+export type RegisterService = Omit<SessionStore, 'close'>;

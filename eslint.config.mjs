@@ -1,0 +1,41 @@
+// Lint: typescript-eslint's recommended rules plus the project's import boundaries (STYLE.md).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'shared/protocol/gen/**', 'bin/**', 'loadtest/reports/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    // Only redis-*.ts may import ioredis, only mysql-*.ts may import mysql2, only the room uWebSockets.js.
+    files: ['**/*.ts'],
+    ignores: ['**/redis-*.ts', '**/mysql-*.ts', 'services/room/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [
+        { name: 'ioredis', message: 'only redis-*.ts files import ioredis' },
+        { name: 'mysql2', message: 'only mysql-*.ts files import mysql2' },
+        { name: 'mysql2/promise', message: 'only mysql-*.ts files import mysql2' },
+        { name: 'uWebSockets.js', message: 'only services/room/ imports uWebSockets.js' },
+      ] }],
+    },
+  },
+  {
+    files: ['services/room/**/*.ts'],
+    ignores: ['**/redis-*.ts', '**/mysql-*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [
+        { name: 'ioredis', message: 'only redis-*.ts files import ioredis' },
+        { name: 'mysql2', message: 'only mysql-*.ts files import mysql2' },
+        { name: 'mysql2/promise', message: 'only mysql-*.ts files import mysql2' },
+      ] }],
+    },
+  },
+);

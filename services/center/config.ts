@@ -1,0 +1,21 @@
+import { type ConfigOf, int, oneOf, str } from '../../shared/config/config';
+
+const DAY = 86_400;
+
+/** The center's options (section `center`, env HERALD_CENTER_<KEY>). */
+export const centerSchema = {
+  host: str('127.0.0.1', 'address the public HTTP API listens on', false),
+  port: int(8080, 'port of the public HTTP API (0 = any free port)', 0, 65_535),
+  adminToken: str('', 'Bearer token of the admin API and of every app; empty = admin API disabled'),
+  maxPayloadBytes: int(4096, 'largest push payload, bytes (after base64 decoding)', 1, 16 * 1024 * 1024),
+  defaultTtlSeconds: int(DAY, 'ttl of a push that gives none, seconds', 0, 365 * DAY),
+  maxTtlSeconds: int(7 * DAY, 'largest ttl a push may ask for, seconds', 0, 365 * DAY),
+  maxTargets: int(10_000, 'most devices or users one push may name', 1, 1_000_000),
+  lookupBatch: int(500, 'devices looked up in register per call when sending', 1, 100_000),
+  mintTokenTtlSeconds: int(DAY, 'default lifetime of a token minted by POST /tokens, seconds', 1, 365 * DAY),
+  appsFile: str('', "JSON file {apps: [...]} loaded at start ('' = none)"),
+  appsDriver: oneOf(['memory', 'mysql'] as const, 'memory', 'where apps are kept'),
+  mysqlUrl: str('', 'MySQL URL of the apps table (appsDriver mysql)'),
+};
+
+export type CenterConfig = ConfigOf<typeof centerSchema>;

@@ -1,0 +1,105 @@
+import type { Registry } from 'prom-client';
+import type { RegisterService, Session } from '../../shared/contracts/register';
+import type { RoomDelivery, RoomDirectory } from '../../shared/contracts/room';
+import type { Message } from '../../shared/contracts/saver';
+import type { Logger } from '../../shared/log/log';
+import { counter, histogram } from '../../shared/metrics/metrics';
+
+export interface SenderDeps {
+  register: RegisterService;
+  rooms: RoomDirectory;
+  log: Logger;
+  metrics: Registry;
+  /** Devices looked up in register per call. */
+  lookupBatch: number;
+}
+
+/** Hands stored messages to the rooms holding their targets, in the background. */
+export interface Sender {
+  /** Starts sending; never throws (failures are logged and counted, the message stays stored). */
+  send(message: Message, devices: string[]): void;
+  /** Sends in progress. */
+  inFlight(): number;
+  /** Resolves when every send started so far has finished. */
+  drain(): Promise<void>;
+}
+
+/** Groups sessions by room: one RoomDelivery batch per room. */
+export function groupByRoom(sessions: Session[], message: Message): Map<string, RoomDelivery[]> {
+  const byRoom = new Map<string, RoomDelivery[]>();
+  for (const s of sessions) {
+    let batch = byRoom.get(s.roomId);
+    if (!batch) byRoom.set(s.roomId, (batch = []));
+    batch.push({ connId: s.connId, app: s.app, device: s.device, message });
+  }
+  return byRoom;
+}
+
+export function createSender(deps: SenderDeps): Sender {
+  const { register, rooms, log, metrics, lookupBatch } = deps;
+  const errors = counter(metrics, 'herald_center_send_errors_total', 'Failures while handing pushes to rooms', ['stage']);
+  const outcomes = counter(metrics, 'herald_center_deliveries_total', 'Deliveries handed to rooms, by outcome', ['outcome']);
+  const handoff = histogram(metrics, 'herald_center_handoff_seconds', 'From stored to every room answering, seconds');
+  const running = new Set<Promise<void>>();
+
+  async function toRoom(message: Message, roomId: string, batch: RoomDelivery[]): Promise<void> {
+    const room = rooms.room(roomId);
+    if (!room) {
+      // Its devices keep the message pending (qos 1) and get it at their next connect.
+      errors.inc({ stage: 'no_room' });
+      outcomes.inc({ outcome: 'no_room' }, batch.length);
+      log.warn('room not in the directory', { id: message.id, room: roomId, devices: batch.length });
+      return;
+    }
+    try {
+      const r = await room.deliver(batch);
+      outcomes.inc({ outcome: 'sent' }, r.sent);
+      outcomes.inc({ outcome: 'missing' }, r.missing);
+      outcomes.inc({ outcome: 'refused' }, r.refused);
+    } catch (err) {
+      errors.inc({ stage: 'deliver' });
+      outcomes.inc({ outcome: 'failed' }, batch.length);
+      log.error('room deliver failed', { id: message.id, room: roomId, devices: batch.length, err });
+    }
+  }
+
+  /** One register call; a failure is logged and counted, and those devices keep the message pending. */
+  async function lookup(message: Message, devices: string[]): Promise<Session[]> {
+    try {
+      return await register.lookupDevices(message.app, devices);
+    } catch (err) {
+      errors.inc({ stage: 'lookup' });
+      log.error('session lookup failed', { id: message.id, app: message.app, devices: devices.length, err });
+      return [];
+    }
+  }
+
+  async function sendAll(message: Message, devices: string[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    // The next lookup runs while the rooms take the current batch.
+    let next: Promise<Session[]> | undefined = lookup(message, devices.slice(0, lookupBatch));
+    for (let i = 0; next; i += lookupBatch) {
+      const sessions = await next;
+      const from = i + lookupBatch;
+      next = from < devices.length ? lookup(message, devices.slice(from, from + lookupBatch)) : undefined;
+      const byRoom = groupByRoom(sessions, message);
+      await Promise.all([...byRoom].map(([roomId, batch]) => toRoom(message, roomId, batch)));
+    }
+    handoff.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  return {
+    send(message, devices) {
+      const p = sendAll(message, devices).catch((err: unknown) => {
+        errors.inc({ stage: 'internal' });
+        log.error('send failed', { id: message.id, err });
+      });
+      running.add(p);
+      void p.finally(() => running.delete(p));
+    },
+    inFlight: () => running.size,
+    async drain() {
+      while (running.size) await Promise.all([...running]);
+    },
+  };
+}

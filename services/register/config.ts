@@ -1,0 +1,13 @@
+import { int, oneOf, str, type ConfigOf } from '../../shared/config/config';
+
+/** The register service's options (section 'register', env HERALD_REGISTER_<KEY>). */
+export const registerSchema = {
+  driver: oneOf(['memory', 'redis'] as const, 'memory', 'session store backend'),
+  redisUrl: str('redis://127.0.0.1:6379', 'Redis URL (redis driver)'),
+  prefix: str('herald:', 'Redis key prefix'),
+  sessionTtlSeconds: int(180, 'a session not touched within this many seconds is dropped', 1, 86_400),
+  userTtlSeconds: int(30 * 24 * 3600, "a user's device list is kept this long after its last register", 1, 10 * 365 * 24 * 3600),
+  startTimeoutMs: int(5000, 'how long start() waits for the store to answer', 1, 600_000),
+};
+
+export type RegisterConfig = ConfigOf<typeof registerSchema>;

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../shared/config/config';
+import { createLogger } from '../../shared/log/log';
+import { createRegistry } from '../../shared/metrics/metrics';
+import { testRedisUrl, uniquePrefix } from '../../shared/testing/env';
+import { registerSchema, type RegisterConfig } from './config';
+import { createRegister } from './register';
+
+const log = createLogger({}, 'error');
+const session = { app: 'a', device: 'd1', connId: 'c1', roomId: 'r1', since: 1 };
+
+async function roundTrip(config: RegisterConfig): Promise<string> {
+  const metrics = createRegistry();
+  const reg = createRegister(config, { log, metrics });
+  await assert.rejects(reg.lookupDevices('a', ['d1']), /not running/);
+  await reg.start();
+  try {
+    await reg.register([session]);
+    assert.deepEqual(await reg.lookupDevices('a', ['d1']), [session]);
+    await assert.rejects(reg.register([{ ...session, device: '' }]), /device/);
+  } finally {
+    await reg.stop();
+    await reg.stop();
+  }
+  await assert.rejects(reg.lookupDevices('a', ['d1']), /not running/);
+  return metrics.metrics();
+}
+
+test('register (memory) starts, serves, counts ops and stops twice', async () => {
+  const text = await roundTrip(loadConfig('register', registerSchema, {}, {}));
+  assert.match(text, /herald_register_ops_total\{op="register",result="ok"\} 1/);
+  assert.match(text, /herald_register_ops_total\{op="register",result="error"\} 1/);
+  assert.match(text, /herald_register_items_total\{op="lookupDevices"\} 1/);
+});
+
+test('register (redis) starts and stops', async () => {
+  const config = loadConfig('register', registerSchema, { driver: 'redis', redisUrl: testRedisUrl(), prefix: uniquePrefix('reg') }, {});
+  assert.match(await roundTrip(config), /op="lookupDevices",result="ok"\} 1/);
+});
+
+test('register start fails clearly when Redis does not answer, and stop still works', async () => {
+  const config = loadConfig('register', registerSchema, { driver: 'redis', redisUrl: 'redis://127.0.0.1:1', startTimeoutMs: 300 }, {});
+  const reg = createRegister(config, { log, metrics: createRegistry() });
+  await assert.rejects(reg.start(), /redis session store did not answer/);
+  await reg.stop();
+});
+
+test('register config: env overrides and bad values name the option', () => {
+  const c = loadConfig('register', registerSchema, {}, { HERALD_REGISTER_DRIVER: 'redis', HERALD_REGISTER_SESSION_TTL_SECONDS: '60' });
+  assert.equal(c.driver, 'redis');
+  assert.equal(c.sessionTtlSeconds, 60);
+  assert.throws(() => loadConfig('register', registerSchema, {}, { HERALD_REGISTER_DRIVER: 'mongo' }), /register\.driver: must be one of/);
+});

@@ -1,0 +1,80 @@
+import type { RegisterService } from '../../shared/contracts/register';
+import { once, type Service } from '../../shared/lifecycle/lifecycle';
+import type { Logger } from '../../shared/log/log';
+import { counter, histogram, type Registry } from '../../shared/metrics/metrics';
+import type { RegisterConfig } from './config';
+import { createSessionStore, type ManagedSessionStore } from './store/session-store';
+
+export interface RegisterDeps {
+  log: Logger;
+  metrics: Registry;
+}
+
+type Op = keyof RegisterService;
+
+/**
+ * The register service: the global session store behind metrics. start() opens the store and
+ * waits until it answers (throws if it does not within startTimeoutMs); stop() closes it and is
+ * safe to call twice. Calls before start() or after stop() reject.
+ */
+export function createRegister(config: RegisterConfig, deps: RegisterDeps): RegisterService & Service {
+  const log = deps.log.child({ service: 'register' });
+  const ops = counter(deps.metrics, 'herald_register_ops_total', 'Register calls by operation and result', ['op', 'result']);
+  const items = counter(deps.metrics, 'herald_register_items_total', 'Sessions, refs, devices or users passed to register calls', ['op']);
+  const seconds = histogram(deps.metrics, 'herald_register_op_seconds', 'Register call latency', ['op']);
+  let store: ManagedSessionStore | undefined;
+  let stopped = false;
+
+  function active(): ManagedSessionStore {
+    if (!store || stopped) throw new Error('register is not running');
+    return store;
+  }
+
+  async function measure<T>(op: Op, count: number, fn: (s: ManagedSessionStore) => Promise<T>): Promise<T> {
+    const end = seconds.startTimer({ op });
+    try {
+      const out = await fn(active());
+      ops.inc({ op, result: 'ok' });
+      items.inc({ op }, count);
+      return out;
+    } catch (err) {
+      ops.inc({ op, result: 'error' });
+      throw err;
+    } finally {
+      end();
+    }
+  }
+
+  const size = (list: unknown): number => (Array.isArray(list) ? list.length : 0);
+
+  return {
+    register: (sessions) => measure('register', size(sessions), (s) => s.register(sessions)),
+    unregister: (refs) => measure('unregister', size(refs), (s) => s.unregister(refs)),
+    touch: (refs) => measure('touch', size(refs), (s) => s.touch(refs)),
+    lookupDevices: (app, devices) => measure('lookupDevices', size(devices), (s) => s.lookupDevices(app, devices)),
+    userDevices: (app, users) => measure('userDevices', size(users), (s) => s.userDevices(app, users)),
+    listRoom: (roomId) => measure('listRoom', 1, (s) => s.listRoom(roomId)),
+    async start() {
+      if (store) throw new Error('register already started');
+      if (stopped) throw new Error('register was stopped');
+      const s = createSessionStore({ ...config, log });
+      store = s;
+      try {
+        await s.ready(config.startTimeoutMs);
+      } catch (err) {
+        store = undefined;
+        await s.close();
+        throw new Error(`register: the ${config.driver} session store did not answer: ${(err as Error).message}`, { cause: err });
+      }
+      log.info('register started', { driver: config.driver });
+    },
+    stop: once(async () => {
+      stopped = true;
+      const s = store;
+      store = undefined;
+      if (!s) return;
+      await s.close();
+      log.info('register stopped');
+    }),
+  };
+}

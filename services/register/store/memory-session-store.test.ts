@@ -1,0 +1,4 @@
+import { describeSessionStore } from './session-store.contract';
+import { createMemorySessionStore } from './memory-session-store';
+
+describeSessionStore('memory', (opts) => createMemorySessionStore(opts));

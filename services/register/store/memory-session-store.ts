@@ -1,0 +1,178 @@
+import type { Session, SessionRef, SessionStore } from '../../../shared/contracts/register';
+import { DEFAULT_SESSION_TTL_SECONDS, DEFAULT_USER_TTL_SECONDS, checkId, checkIds, checkRefs, checkSessions, ttlMs } from './validate';
+
+export interface MemorySessionStoreOptions {
+  /** A session not touched within this many seconds disappears. Default 180. */
+  sessionTtlSeconds?: number;
+  /** A user's device list is forgotten this many seconds after its last register. Default 30 days. */
+  userTtlSeconds?: number;
+}
+
+interface Entry {
+  s: Session;
+  /** Expiry, ms since the epoch. */
+  exp: number;
+}
+
+/** The sessions of one app: device -> entry, user -> (device -> expiry). */
+interface AppSessions {
+  devices: Map<string, Entry>;
+  users: Map<string, Map<string, number>>;
+}
+
+/**
+ * Sessions in process memory (standalone mode). Expiry is lazy (checked on read) plus an
+ * amortized sweep at most once per session TTL, so the store needs no timer.
+ */
+export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): SessionStore {
+  const sessionTtl = ttlMs(opts.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS, 'sessionTtlSeconds');
+  const userTtl = ttlMs(opts.userTtlSeconds, DEFAULT_USER_TTL_SECONDS, 'userTtlSeconds');
+  const apps = new Map<string, AppSessions>();
+  const rooms = new Map<string, Set<Entry>>();
+  let nextSweep = Date.now() + sessionTtl;
+  let closed = false;
+
+  const appOf = (app: string): AppSessions => {
+    let a = apps.get(app);
+    if (!a) apps.set(app, (a = { devices: new Map(), users: new Map() }));
+    return a;
+  };
+
+  const drop = (e: Entry): void => {
+    apps.get(e.s.app)?.devices.delete(e.s.device);
+    const set = rooms.get(e.s.roomId);
+    if (!set) return;
+    set.delete(e);
+    if (set.size === 0) rooms.delete(e.s.roomId);
+  };
+
+  /** The live entry of a device, dropping it first if it has expired. */
+  const live = (app: string, device: string, now: number): Entry | undefined => {
+    const e = apps.get(app)?.devices.get(device);
+    if (!e) return undefined;
+    if (e.exp > now) return e;
+    drop(e);
+    return undefined;
+  };
+
+  const sweep = (now: number): void => {
+    if (now < nextSweep) return;
+    nextSweep = now + sessionTtl;
+    for (const [app, a] of apps) {
+      for (const e of a.devices.values()) if (e.exp <= now) drop(e);
+      for (const [user, devs] of a.users) {
+        for (const [d, exp] of devs) if (exp <= now) devs.delete(d);
+        if (devs.size === 0) a.users.delete(user);
+      }
+      if (a.devices.size === 0 && a.users.size === 0) apps.delete(app);
+    }
+  };
+
+  const addUser = (a: AppSessions, user: string, device: string, now: number): void => {
+    let devs = a.users.get(user);
+    if (!devs) a.users.set(user, (devs = new Map()));
+    devs.set(device, now + userTtl);
+  };
+
+  const registerOne = (s: Session, now: number): void => {
+    const a = appOf(s.app);
+    const old = live(s.app, s.device, now);
+    if (old) {
+      drop(old);
+      // The device moved to another user: the old user no longer reaches it.
+      if (old.s.user && s.user && old.s.user !== s.user) a.users.get(old.s.user)?.delete(s.device);
+    }
+    const e: Entry = { s: copy(s), exp: now + sessionTtl };
+    a.devices.set(s.device, e);
+    let set = rooms.get(s.roomId);
+    if (!set) rooms.set(s.roomId, (set = new Set()));
+    set.add(e);
+    if (s.user) addUser(a, s.user, s.device, now);
+  };
+
+  const assertOpen = (): void => {
+    if (closed) throw new Error('session store is closed');
+  };
+
+  return {
+    async register(sessions) {
+      assertOpen();
+      checkSessions(sessions);
+      const now = Date.now();
+      sweep(now);
+      for (const s of sessions) registerOne(s, now);
+    },
+    async unregister(refs) {
+      assertOpen();
+      checkRefs('unregister', refs);
+      const now = Date.now();
+      for (const r of refs) {
+        const e = matching(r, now);
+        if (e) drop(e);
+      }
+    },
+    async touch(refs) {
+      assertOpen();
+      checkRefs('touch', refs);
+      const now = Date.now();
+      for (const r of refs) {
+        const e = matching(r, now);
+        if (e) e.exp = now + sessionTtl;
+      }
+    },
+    async lookupDevices(app, devices) {
+      assertOpen();
+      checkId('lookupDevices', 'app', app);
+      checkIds('lookupDevices', 'devices', devices);
+      const now = Date.now();
+      const out: Session[] = [];
+      for (const d of new Set(devices)) {
+        const e = live(app, d, now);
+        if (e) out.push(copy(e.s));
+      }
+      return out;
+    },
+    async userDevices(app, users) {
+      assertOpen();
+      checkId('userDevices', 'app', app);
+      checkIds('userDevices', 'users', users);
+      const now = Date.now();
+      const out: { user: string; device: string }[] = [];
+      const a = apps.get(app);
+      for (const user of new Set(users)) {
+        for (const [device, exp] of a?.users.get(user) ?? []) if (exp > now) out.push({ user, device });
+      }
+      return out;
+    },
+    async listRoom(roomId) {
+      assertOpen();
+      checkId('listRoom', 'roomId', roomId);
+      const now = Date.now();
+      const out: Session[] = [];
+      for (const e of rooms.get(roomId) ?? []) {
+        if (e.exp > now) out.push(copy(e.s));
+        else drop(e);
+      }
+      return out;
+    },
+    async close() {
+      closed = true;
+      apps.clear();
+      rooms.clear();
+    },
+  };
+
+  function matching(r: SessionRef, now: number): Entry | undefined {
+    const e = live(r.app, r.device, now);
+    return e && e.s.connId === r.connId ? e : undefined;
+  }
+}
+
+/** A copy holding only the Session fields, so callers can't change what the store holds. */
+function copy(s: Session): Session {
+  const out: Session = { app: s.app, device: s.device, roomId: s.roomId, connId: s.connId, since: s.since };
+  if (s.user) out.user = s.user;
+  if (s.platform) out.platform = s.platform;
+  if (s.network) out.network = s.network;
+  return out;
+}

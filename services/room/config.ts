@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { bool, ConfigError, int, list, loadConfig, str, type ConfigOf } from '../../shared/config/config';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** The room's options; env overrides are HERALD_ROOM_<KEY> (e.g. HERALD_ROOM_MAX_PAYLOAD). */
+export const roomSchema = {
+  id: str('', 'room id announced in the registry; empty = room-<random>'),
+  host: str('127.0.0.1', 'address to listen on', false),
+  port: int(8090, 'port to listen on (0 = any free port)', 0, 65535),
+  path: str('/ws', 'WebSocket path', false),
+  publicUrls: list([], 'URLs clients connect to; empty = ws://host:port/path'),
+  zone: str('default', 'zone / IDC announced to the dispatcher', false),
+  networks: list([], 'network types this room serves; empty = all'),
+  capacity: int(15000, 'most connections this room accepts', 1),
+  authTimeoutMs: int(10_000, 'the Auth frame must arrive within this, else close AuthTimeout', 1),
+  heartbeatMinSeconds: int(15, 'smallest heartbeat interval handed out', 1),
+  heartbeatMaxSeconds: int(300, 'largest heartbeat interval handed out', 1),
+  heartbeatWifiSeconds: int(60, 'heartbeat for wifi clients', 1),
+  heartbeatEthernetSeconds: int(60, 'heartbeat for ethernet clients', 1),
+  heartbeatCellularSeconds: int(180, 'heartbeat for cellular clients', 1),
+  heartbeatUnknownSeconds: int(90, 'heartbeat when the client does not say its network', 1),
+  heartbeatMisses: int(1, 'heartbeats a client may miss before it is closed', 0, 100),
+  sweepIntervalMs: int(1000, 'resolution of the auth-deadline / heartbeat sweep', 10, 60_000),
+  maxPayload: int(64 * KiB, 'largest client frame in bytes (bigger: FrameTooLarge)', 16),
+  rateLimitPerSecond: int(50, 'client frames per second per connection (token bucket rate)', 1),
+  rateLimitBurst: int(100, 'client frames in a burst per connection (token bucket size)', 1),
+  maxBackpressure: int(MiB, 'bytes buffered for a socket before it is closed as a slow consumer', KiB),
+  touchIntervalMs: int(30_000, 'how often live sessions are touched in register (one batch)', 10),
+  announceIntervalMs: int(5000, 'how often the room announces itself (TTL is 3x)', 10),
+  allowFallback: bool(false, 'start even when uWebSockets.js runs its slow pure-JS fallback'),
+  closeBatchSize: int(1000, 'sockets closed per event-loop turn while draining', 1),
+  maxTokens: int(16, 'most app tokens in one Auth frame', 1, 1000),
+  pendingLimit: int(100, 'pending messages loaded per app at connect', 1, 10_000),
+} as const;
+
+export type RoomConfig = ConfigOf<typeof roomSchema>;
+
+/** Resolves the room config (defaults < given < env) and fills derived defaults. */
+export function loadRoomConfig(given: Partial<RoomConfig> = {}, env: NodeJS.ProcessEnv = process.env): RoomConfig {
+  const loaded = loadConfig('room', roomSchema, given, env);
+  const config = { ...loaded, id: loaded.id || `room-${randomBytes(4).toString('hex')}` };
+  if (!config.path.startsWith('/')) throw new ConfigError('room.path: must start with /');
+  if (config.heartbeatMinSeconds > config.heartbeatMaxSeconds) {
+    throw new ConfigError('room.heartbeatMinSeconds: must not exceed room.heartbeatMaxSeconds');
+  }
+  return config;
+}

@@ -1,0 +1,115 @@
+import type { WebSocket } from 'uWebSockets.js';
+import type { AppStore } from '../../shared/contracts/apps';
+import type { RegisterService, SessionRef } from '../../shared/contracts/register';
+import type { SaverService } from '../../shared/contracts/saver';
+import type { Logger } from '../../shared/log/log';
+import { encodeServerFrame, type ServerFrameInit } from '../../shared/protocol/codec';
+import { CloseCode, type ErrorCode } from '../../shared/protocol/codes';
+import type { RoomConfig } from './config';
+import type { RoomMetrics, ServerFrameType } from './room-metrics';
+import type { Sweepable, Sweeper } from './sweeper';
+
+/** Connection phases: waiting for Auth, Auth in progress, authenticated, closed. */
+export const Phase = { Open: 0, Authing: 1, Ready: 2, Closed: 3 } as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** One app bound on a connection. */
+export interface Binding {
+  app: string;
+  device: string;
+  user?: string;
+}
+
+/**
+ * Per-connection state: the uWS user data, a plain object of a few fields. The deadline is
+ * the auth deadline before Auth and the heartbeat deadline after; any frame moves it.
+ */
+export interface ConnState extends Sweepable {
+  id: string;
+  phase: Phase;
+  ws: WebSocket<ConnState> | null;
+  sessionId: string;
+  /** Usually one or two apps: an array scan beats a Map at this size. */
+  bindings: Binding[];
+  /** Silence allowed before a heartbeat close, ms (heartbeat * (misses + 1)). */
+  silenceMs: number;
+  /** Rate-limit token bucket: tokens left, last refill (ms). */
+  tokens: number;
+  refillAt: number;
+  /** Queued for the next register.touch batch. */
+  touched: boolean;
+  network: string;
+  platform: string;
+}
+
+export interface RoomDeps {
+  apps: AppStore;
+  register: RegisterService;
+  saver: SaverService;
+  log: Logger;
+}
+
+/** What the connection handlers share: one object per room, passed in (no per-socket closures). */
+export interface RoomContext extends RoomDeps {
+  config: RoomConfig;
+  roomId: string;
+  /** Prefix of connection ids: room id plus a per-process nonce, so ids never repeat across restarts. */
+  connPrefix: string;
+  /** Set by stop(): new upgrades are refused. */
+  draining: boolean;
+  metrics: RoomMetrics;
+  conns: Map<string, ConnState>;
+  sweeper: Sweeper<ConnState>;
+  touchQueue: Set<ConnState>;
+  /** Refs waiting for the next batched unregister (flushed on the next tick). */
+  unregisterQueue: SessionRef[];
+  scheduleUnregister(): void;
+}
+
+/** True once the close handler ran (a function, so TS does not narrow phase across awaits). */
+export function isClosed(state: ConnState): boolean {
+  return state.phase === Phase.Closed;
+}
+
+/** Writes one encoded frame; the caller corks when outside a uWS callback. */
+export function writeFrame(ctx: RoomContext, state: ConnState, bytes: Uint8Array, type: ServerFrameType): void {
+  if (state.phase === Phase.Closed || !state.ws) return;
+  state.ws.send(bytes, true);
+  ctx.metrics.framesOut[type].inc();
+}
+
+/** Encodes and writes a frame corked (safe from async code), then checks backpressure. */
+export function sendFrame(ctx: RoomContext, state: ConnState, frame: ServerFrameInit, type: ServerFrameType): void {
+  const ws = state.ws;
+  if (state.phase === Phase.Closed || !ws) return;
+  const bytes = encodeServerFrame(frame);
+  ws.cork(() => writeFrame(ctx, state, bytes, type));
+  checkBackpressure(ctx, state);
+}
+
+/** Closes a slow consumer whose buffered bytes stay above maxBackpressure after a write. */
+export function checkBackpressure(ctx: RoomContext, state: ConnState): void {
+  const ws = state.ws;
+  if (state.phase === Phase.Closed || !ws) return;
+  if (ws.getBufferedAmount() > ctx.config.maxBackpressure) closeConn(state, CloseCode.SlowConsumer, 'slow consumer');
+}
+
+/** Closes gracefully with a code; the close handler does the cleanup. */
+export function closeConn(state: ConnState, code: number, reason: string): void {
+  const ws = state.ws;
+  if (state.phase === Phase.Closed || !ws) return;
+  ws.end(code, reason);
+}
+
+/** Sends an Error frame, then closes with closeCode (a fatal protocol error). */
+export function failConn(ctx: RoomContext, state: ConnState, code: ErrorCode, closeCode: number, message: string): void {
+  if (state.phase === Phase.Closed || !state.ws) return;
+  const bytes = encodeServerFrame({ error: { code, message } });
+  state.ws.cork(() => writeFrame(ctx, state, bytes, 'error'));
+  closeConn(state, closeCode, message);
+}
+
+/** Refs of every bound app of a connection, for register calls. */
+export function refsOf(state: ConnState, bindings: Binding[] = state.bindings): SessionRef[] {
+  return bindings.map((b) => ({ app: b.app, device: b.device, connId: state.id }));
+}

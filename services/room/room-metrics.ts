@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { counter, gauge, histogram, type Registry } from '../../shared/metrics/metrics';
+import { CloseCode } from '../../shared/protocol/codes';
+
+export const clientFrameTypes = ['auth', 'ping', 'ack', 'upstream', 'bind', 'unbind', 'subscribe', 'unsubscribe', 'bad'] as const;
+export type ClientFrameType = (typeof clientFrameTypes)[number];
+export const serverFrameTypes = ['authOk', 'pong', 'push', 'reply', 'kick', 'redirect', 'error'] as const;
+export type ServerFrameType = (typeof serverFrameTypes)[number];
+export const authFailureReasons = ['unknown_app', 'bad_token', 'expired', 'timeout', 'no_tokens', 'unavailable'] as const;
+export type AuthFailureReason = (typeof authFailureReasons)[number];
+
+type Children<K extends string> = Record<K, Counter.Internal>;
+
+/** The room's metrics, label children resolved once so hot paths do not build label objects. */
+export interface RoomMetrics {
+  connections: Gauge.Internal<string>;
+  framesIn: Children<ClientFrameType>;
+  framesOut: Children<ServerFrameType>;
+  pushesSent: Counter.Internal;
+  acks: Counter.Internal;
+  authFailures: Children<AuthFailureReason>;
+  /** Counts a close by code; codes we do not know count as 'other' (clients choose codes). */
+  close(code: number): void;
+  deliverSeconds: Histogram.Internal<string>;
+  /** Handler errors (exceptions, failed dependency calls); bad client bytes are not errors. */
+  errors: Counter.Internal;
+}
+
+function children<K extends string>(c: Counter<string>, label: string, keys: readonly K[], room: string): Children<K> {
+  const out = {} as Children<K>;
+  for (const k of keys) out[k] = c.labels({ room, [label]: k });
+  return out;
+}
+
+export function createRoomMetrics(registry: Registry, roomId: string): RoomMetrics {
+  const room = roomId;
+  const framesIn = counter(registry, 'herald_room_frames_in_total', 'Client frames received, by type', ['room', 'type']);
+  const framesOut = counter(registry, 'herald_room_frames_out_total', 'Server frames sent, by type', ['room', 'type']);
+  const authFailures = counter(registry, 'herald_room_auth_failures_total', 'Failed authentications, by reason', ['room', 'reason']);
+  const closes = counter(registry, 'herald_room_closes_total', 'Closed connections, by close code', ['room', 'code']);
+  const known = new Map<number, Counter.Internal>();
+  for (const code of [...Object.values(CloseCode), 1000, 1001, 1005, 1006, 1009]) {
+    known.set(code, closes.labels({ room, code: String(code) }));
+  }
+  const other = closes.labels({ room, code: 'other' });
+  return {
+    connections: gauge(registry, 'herald_room_connections', 'Open WebSocket connections', ['room']).labels({ room }),
+    framesIn: children(framesIn, 'type', clientFrameTypes, room),
+    framesOut: children(framesOut, 'type', serverFrameTypes, room),
+    pushesSent: counter(registry, 'herald_room_pushes_sent_total', 'Push frames written to sockets', ['room']).labels({ room }),
+    acks: counter(registry, 'herald_room_acks_total', 'Message ids acked by clients', ['room']).labels({ room }),
+    authFailures: children(authFailures, 'reason', authFailureReasons, room),
+    close: (code) => (known.get(code) ?? other).inc(),
+    deliverSeconds: histogram(registry, 'herald_room_deliver_seconds', 'deliver(): attempt until written', ['room']).labels({ room }),
+    errors: counter(registry, 'herald_room_errors_total', 'Room handler errors', ['room']).labels({ room }),
+  };
+}

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { AppStore } from '../../shared/contracts/apps';
+import type { RegisterService, SessionRef } from '../../shared/contracts/register';
+import type { DeliverResult, RoomDelivery, RoomService } from '../../shared/contracts/room';
+import type { SaverService } from '../../shared/contracts/saver';
+import { once, type Service } from '../../shared/lifecycle/lifecycle';
+import type { Logger } from '../../shared/log/log';
+import type { Registry } from '../../shared/metrics/metrics';
+import { CloseCode } from '../../shared/protocol/codes';
+import type { RoomRegistry } from '../../shared/room-registry/room-registry';
+import type { RoomConfig } from './config';
+import { createConnectionHandlers, expire } from './connection';
+import { closeConn, type ConnState, type RoomContext } from './context';
+import { deliverBatch } from './delivery';
+import { mountHttp } from './http';
+import { checkUws, loadUws, type Uws } from './native';
+import { createRoomMetrics } from './room-metrics';
+import { createSweeper } from './sweeper';
+
+export interface RoomServiceDeps {
+  apps: AppStore;
+  register: RegisterService;
+  saver: SaverService;
+  registry: RoomRegistry;
+  log: Logger;
+  metrics: Registry;
+  /** uWebSockets.js already loaded (tests); by default loadUws() plus the native check. */
+  uws?: Uws;
+}
+
+/** The room: a RoomService plus lifecycle and a few read-outs. */
+export type Room = RoomService &
+  Service & {
+    /** The port it listens on (the real one after start() with port 0). */
+    port(): number;
+    /** The WebSocket URLs clients connect to (announced in the registry). */
+    urls(): string[];
+    connectionCount(): number;
+  };
+
+/** uWS drops a socket sending a frame above maxPayload * this itself (no answer; 1006 in this
+ * build, 1009 in the spec); between maxPayload and that, the room answers FrameTooLarge. */
+const PAYLOAD_HEADROOM = 4;
+
+function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`room: cannot listen on ${host}:${port}`))));
+  });
+}
+
+function urlsOf(config: RoomConfig, port: number): string[] {
+  if (config.publicUrls.length > 0) return config.publicUrls;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return [`ws://${host}:${port}${config.path}`];
+}
+
+/** Flushes batched register calls; failures are logged and counted (sessions expire by TTL). */
+async function flushRefs(ctx: RoomContext, what: 'touch' | 'unregister', refs: SessionRef[]): Promise<void> {
+  if (refs.length === 0) return;
+  try {
+    await (what === 'touch' ? ctx.register.touch(refs) : ctx.register.unregister(refs));
+  } catch (err) {
+    ctx.metrics.errors.inc();
+    ctx.log.warn(`register ${what} failed`, { sessions: refs.length, err });
+  }
+}
+
+function takeTouches(ctx: RoomContext): SessionRef[] {
+  const refs: SessionRef[] = [];
+  for (const state of ctx.touchQueue) {
+    state.touched = false;
+    for (const b of state.bindings) refs.push({ app: b.app, device: b.device, connId: state.id });
+  }
+  ctx.touchQueue.clear();
+  return refs;
+}
+
+/** Closes every socket with Draining, closeBatchSize per event-loop turn. */
+async function drain(ctx: RoomContext): Promise<void> {
+  while (ctx.conns.size > 0) {
+    let n = 0;
+    // Closing deletes the entry from the map, which a Map iterator tolerates.
+    for (const state of ctx.conns.values()) {
+      if (n++ >= ctx.config.closeBatchSize) break;
+      closeConn(state, CloseCode.Draining, 'draining');
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
+  const roomId = config.id || `room-${randomBytes(4).toString('hex')}`;
+  const log = deps.log.child({ service: 'room', room: roomId });
+  let unregisterPending: Promise<void> | undefined;
+  const ctx: RoomContext = {
+    config,
+    roomId,
+    connPrefix: `${roomId}.${randomBytes(3).toString('hex')}.`,
+    draining: false,
+    metrics: createRoomMetrics(deps.metrics, roomId),
+    conns: new Map(),
+    sweeper: createSweeper<ConnState>(config.sweepIntervalMs, (s) => expire(ctx, s)),
+    touchQueue: new Set(),
+    unregisterQueue: [],
+    scheduleUnregister() {
+      // Closes within one event-loop turn share one unregister call.
+      unregisterPending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        unregisterPending = undefined;
+        await flushRefs(ctx, 'unregister', ctx.unregisterQueue.splice(0));
+      });
+    },
+    apps: deps.apps,
+    register: deps.register,
+    saver: deps.saver,
+    log,
+  };
+
+  let listenSocket: us_listen_socket | undefined;
+  let uws: Uws | undefined;
+  let port = config.port;
+  let started = false;
+  let timer: NodeJS.Timeout | undefined;
+  let lastTouch = 0;
+  let lastAnnounce = 0;
+
+  const urls = (): string[] => urlsOf(config, port);
+
+  async function announce(): Promise<void> {
+    try {
+      await deps.registry.announce(
+        { id: roomId, urls: urls(), zone: config.zone, networks: config.networks, connections: ctx.conns.size, capacity: config.capacity, draining: ctx.draining },
+        config.announceIntervalMs * 3,
+      );
+    } catch (err) {
+      ctx.metrics.errors.inc();
+      log.warn('announce failed', { err });
+    }
+  }
+
+  // The one periodic timer: sweeps deadlines, flushes touches, announces.
+  function tick(): void {
+    const now = Date.now();
+    ctx.sweeper.sweep(now);
+    if (now - lastTouch >= config.touchIntervalMs) {
+      lastTouch = now;
+      void flushRefs(ctx, 'touch', takeTouches(ctx));
+    }
+    if (now - lastAnnounce >= config.announceIntervalMs) {
+      lastAnnounce = now;
+      void announce();
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (started) throw new Error('room: already started');
+    if (deps.uws) uws = deps.uws;
+    else {
+      const loaded = loadUws();
+      checkUws(loaded.info, config.allowFallback, log);
+      uws = loaded.uws;
+    }
+    const app = uws.App();
+    const handlers = createConnectionHandlers(ctx, config.maxPayload * PAYLOAD_HEADROOM);
+    app.ws<ConnState>(config.path, handlers.behavior);
+    mountHttp(app, { ready: () => started && !ctx.draining, metrics: deps.metrics, log, wsPath: config.path });
+    listenSocket = await listen(app, config.host, config.port);
+    port = uws.us_socket_local_port(listenSocket);
+    started = true;
+    lastTouch = lastAnnounce = Date.now();
+    timer = setInterval(tick, Math.min(config.sweepIntervalMs, config.touchIntervalMs, config.announceIntervalMs));
+    await announce();
+    log.info('room listening', { urls: urls() });
+  }
+
+  const stop = once(async () => {
+    ctx.draining = true;
+    if (listenSocket && uws) uws.us_listen_socket_close(listenSocket);
+    listenSocket = undefined;
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    if (started) {
+      await announce();
+      await drain(ctx);
+      ctx.touchQueue.clear();
+      await unregisterPending;
+      try {
+        await deps.registry.withdraw(roomId);
+      } catch (err) {
+        log.warn('withdraw failed', { err });
+      }
+    }
+    started = false;
+    log.info('room stopped');
+  });
+
+  return {
+    id: roomId,
+    deliver: (batch: RoomDelivery[]): Promise<DeliverResult> => deliverBatch(ctx, batch),
+    start,
+    stop,
+    port: () => port,
+    urls,
+    connectionCount: () => ctx.conns.size,
+  };
+}

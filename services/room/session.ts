@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import type { Session } from '../../shared/contracts/register';
+import type { Delivery } from '../../shared/contracts/saver';
+import type { ClientFrame } from '../../shared/protocol/codec';
+import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
+import { checkToken, checkTokens, negotiateHeartbeat, networkName, type TokenRefusal } from './auth';
+import { failConn, isClosed, Phase, refsOf, sendFrame, type Binding, type ConnState, type RoomContext } from './context';
+import { deliverPending } from './delivery';
+
+type AuthBody = NonNullable<ClientFrame['auth']>;
+
+/** Most ids one Ack frame may carry. */
+export const MAX_ACK_IDS = 1000;
+
+function sessionsOf(ctx: RoomContext, state: ConnState, bindings: Binding[]): Session[] {
+  const since = Date.now();
+  return bindings.map((b) => ({
+    app: b.app,
+    device: b.device,
+    user: b.user,
+    roomId: ctx.roomId,
+    connId: state.id,
+    since,
+    platform: state.platform || undefined,
+    network: state.network,
+  }));
+}
+
+/** Failures of the saver are not the client's: log and count, keep the connection (messages stay stored). */
+async function softly(ctx: RoomContext, state: ConnState, what: string, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    ctx.metrics.errors.inc();
+    ctx.log.warn(`${what} failed`, { conn: state.id, err });
+  }
+}
+
+function appsOf(state: ConnState): string[] {
+  return state.bindings.map((b) => b.app);
+}
+
+function refuseAuth(ctx: RoomContext, state: ConnState, r: TokenRefusal): void {
+  ctx.metrics.authFailures[r.reason].inc();
+  failConn(ctx, state, r.code, CloseCode.AuthFailed, r.message);
+}
+
+function unavailable(ctx: RoomContext, state: ConnState, what: string, err: unknown): void {
+  ctx.metrics.errors.inc();
+  ctx.log.error(`${what} failed`, { conn: state.id, err });
+  failConn(ctx, state, ErrorCode.Unavailable, CloseCode.ServerError, `${what} unavailable, retry later`);
+}
+
+/** Registers sessions; when the socket closed meanwhile, queues their unregister. False if gone. */
+async function registerLive(ctx: RoomContext, state: ConnState, bindings: Binding[]): Promise<boolean> {
+  await ctx.register.register(sessionsOf(ctx, state, bindings));
+  if (!isClosed(state)) return true;
+  ctx.unregisterQueue.push(...refsOf(state, bindings));
+  ctx.scheduleUnregister();
+  return false;
+}
+
+/** Auth: check every token, register one session per app (one call), AuthOk, then pending. */
+export async function handleAuth(ctx: RoomContext, state: ConnState, seq: number, auth: AuthBody): Promise<void> {
+  state.phase = Phase.Authing;
+  const tokens = auth.tokens ?? [];
+  if (tokens.length === 0) return refuseAuth(ctx, state, { code: ErrorCode.BadToken, message: 'Auth has no tokens', reason: 'no_tokens' });
+  if (tokens.length > ctx.config.maxTokens) {
+    return refuseAuth(ctx, state, { code: ErrorCode.BadToken, message: `at most ${ctx.config.maxTokens} tokens`, reason: 'bad_token' });
+  }
+  let checked: Awaited<ReturnType<typeof checkTokens>>;
+  try {
+    checked = await checkTokens(ctx.apps, tokens);
+  } catch (err) {
+    ctx.metrics.authFailures.unavailable.inc();
+    return unavailable(ctx, state, 'app store', err);
+  }
+  if (isClosed(state)) return;
+  if (!('bindings' in checked)) return refuseAuth(ctx, state, checked);
+  state.network = networkName(auth.network);
+  state.platform = (auth.platform ?? '').slice(0, 64);
+  try {
+    if (!(await registerLive(ctx, state, checked.bindings))) return;
+  } catch (err) {
+    ctx.metrics.authFailures.unavailable.inc();
+    return unavailable(ctx, state, 'register', err);
+  }
+  const heartbeat = negotiateHeartbeat(ctx.config, state.network);
+  state.bindings = checked.bindings;
+  state.sessionId = randomBytes(16).toString('base64url');
+  state.silenceMs = heartbeat * 1000 * (ctx.config.heartbeatMisses + 1);
+  state.deadline = Date.now() + state.silenceMs;
+  // The heartbeat deadline may be earlier than the auth deadline: move it to its bucket.
+  ctx.sweeper.add(state);
+  state.phase = Phase.Ready;
+  const authOk = { sessionId: state.sessionId, heartbeatSeconds: heartbeat, serverTime: Date.now(), apps: appsOf(state), resumed: false };
+  sendFrame(ctx, state, { seq, authOk }, 'authOk');
+  await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, state.bindings));
+}
+
+/** Bind {token}: adds (or replaces) one app's binding; Reply with the bound apps. */
+export async function handleBind(ctx: RoomContext, state: ConnState, seq: number, token: unknown): Promise<void> {
+  const check = await checkToken(ctx.apps, token);
+  if (state.phase !== Phase.Ready) return;
+  if (!check.ok) {
+    ctx.metrics.authFailures[check.reason].inc();
+    return sendFrame(ctx, state, { seq, reply: { code: check.code, message: check.message, apps: appsOf(state) } }, 'reply');
+  }
+  const binding = check.binding;
+  if (!state.bindings.some((b) => b.app === binding.app) && state.bindings.length >= ctx.config.maxTokens) {
+    return sendFrame(ctx, state, { seq, reply: { code: ErrorCode.BadFrame, message: `at most ${ctx.config.maxTokens} apps`, apps: appsOf(state) } }, 'reply');
+  }
+  try {
+    if (!(await registerLive(ctx, state, [binding]))) return;
+  } catch (err) {
+    ctx.metrics.errors.inc();
+    ctx.log.error('register failed', { conn: state.id, err });
+    return sendFrame(ctx, state, { seq, reply: { code: ErrorCode.Unavailable, message: 'register unavailable', apps: appsOf(state) } }, 'reply');
+  }
+  const old = state.bindings.find((b) => b.app === binding.app);
+  if (old && old.device !== binding.device) {
+    ctx.unregisterQueue.push(...refsOf(state, [old]));
+    ctx.scheduleUnregister();
+  }
+  state.bindings = [...state.bindings.filter((b) => b.app !== binding.app), binding];
+  sendFrame(ctx, state, { seq, reply: { code: ErrorCode.Ok, apps: appsOf(state) } }, 'reply');
+  await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, [binding]));
+}
+
+/** Unbind {app}: drops the binding now (no more pushes for it), unregisters it, Reply with apps. */
+export async function handleUnbind(ctx: RoomContext, state: ConnState, seq: number, app: string): Promise<void> {
+  const old = state.bindings.find((b) => b.app === app);
+  if (!old) {
+    return sendFrame(ctx, state, { seq, reply: { code: ErrorCode.NotBound, message: 'app is not bound', apps: appsOf(state) } }, 'reply');
+  }
+  state.bindings = state.bindings.filter((b) => b !== old);
+  try {
+    await ctx.register.unregister(refsOf(state, [old]));
+  } catch (err) {
+    // The binding is gone here already; the stored session runs out by its TTL (no more touches).
+    ctx.metrics.errors.inc();
+    ctx.log.warn('unregister on unbind failed', { conn: state.id, app, err });
+  }
+  sendFrame(ctx, state, { seq, reply: { code: ErrorCode.Ok, apps: appsOf(state) } }, 'reply');
+}
+
+/** Ack {ids}: one saver.ack with the ids for every bound app of the connection. */
+export async function handleAck(ctx: RoomContext, state: ConnState, seq: number, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  if (ids.length > MAX_ACK_IDS) {
+    return sendFrame(ctx, state, { seq, error: { code: ErrorCode.BadFrame, message: `at most ${MAX_ACK_IDS} ids per Ack` } }, 'error');
+  }
+  const acks: Delivery[] = [];
+  for (const id of ids) {
+    if (id === '' || id.length > 256) continue;
+    for (const b of state.bindings) acks.push({ app: b.app, device: b.device, id });
+  }
+  ctx.metrics.acks.inc(ids.length);
+  if (acks.length === 0) return;
+  await softly(ctx, state, 'ack', () => ctx.saver.ack(acks));
+}

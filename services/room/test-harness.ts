@@ -1,0 +1,162 @@
+import WebSocket from 'ws';
+import { signToken } from '../../shared/auth/jwt';
+import { createMemoryAppStore } from '../../shared/apps/memory-app-store';
+import { loadConfig } from '../../shared/config/config';
+import type { AppStore } from '../../shared/contracts/apps';
+import type { RegisterService, SessionStore } from '../../shared/contracts/register';
+import type { Message, SaverService } from '../../shared/contracts/saver';
+import type { Service } from '../../shared/lifecycle/lifecycle';
+import { createLogger } from '../../shared/log/log';
+import { createRegistry, type Registry } from '../../shared/metrics/metrics';
+import { decodeServerFrame, encodeClientFrame, type ClientFrameInit, type ServerFrame } from '../../shared/protocol/codec';
+import { createMemoryRoomRegistry } from '../../shared/room-registry/memory-room-registry';
+import type { RoomRegistry } from '../../shared/room-registry/room-registry';
+import { createMemorySessionStore } from '../register/store/memory-session-store';
+import { saverSchema } from '../saver/config';
+import { createSaver } from '../saver/saver';
+import { loadRoomConfig, type RoomConfig } from './config';
+import { createRoom, type Room } from './room';
+
+export const APP = { id: 'demo', name: 'Demo', secret: 'demo-secret', apiKeys: ['k-demo'] };
+export const APP2 = { id: 'other', name: 'Other', secret: 'other-secret', apiKeys: ['k-other'] };
+
+export interface Harness {
+  room: Room;
+  url: string;
+  httpUrl: string;
+  apps: AppStore;
+  saver: SaverService & Service;
+  register: SessionStore;
+  registry: RoomRegistry;
+  metrics: Registry;
+  stop(): Promise<void>;
+}
+
+/** A room on port 0 with real in-memory register, saver, registry and apps. */
+export interface HarnessOptions {
+  saverMaxAttempts?: number;
+  /** Wraps the register the room sees (e.g. to record calls). */
+  wrapRegister?: (r: RegisterService) => RegisterService;
+}
+
+export async function startRoom(given: Partial<RoomConfig> = {}, opts: HarnessOptions = {}): Promise<Harness> {
+  const saverMaxAttempts = opts.saverMaxAttempts ?? 5;
+  const log = createLogger({ test: 'room' }, 'error');
+  const metrics = createRegistry();
+  const apps = createMemoryAppStore([APP, APP2]);
+  const saver = createSaver(loadConfig('saver', saverSchema, { driver: 'memory', maxAttempts: saverMaxAttempts, cleanupIntervalMs: 0 }, {}), { log, metrics });
+  const register = createMemorySessionStore();
+  const registry = createMemoryRoomRegistry();
+  await saver.start();
+  const config = loadRoomConfig({ port: 0, ...given }, {});
+  const wrapped = opts.wrapRegister ? opts.wrapRegister(register) : register;
+  const room = createRoom(config, { apps, register: wrapped, saver, registry, log, metrics });
+  await room.start();
+  return {
+    room,
+    url: room.urls()[0],
+    httpUrl: `http://127.0.0.1:${room.port()}`,
+    apps,
+    saver,
+    register,
+    registry,
+    metrics,
+    async stop() {
+      await room.stop();
+      await saver.stop();
+      await register.close();
+      await registry.close();
+    },
+  };
+}
+
+export function token(device: string, opts: { app?: string; secret?: string; uid?: string; expSeconds?: number } = {}): string {
+  const app = opts.app ?? APP.id;
+  const secret = opts.secret ?? (app === APP2.id ? APP2.secret : APP.secret);
+  return signToken({ sub: device, app, uid: opts.uid, exp: Math.floor(Date.now() / 1000) + (opts.expSeconds ?? 3600) }, secret);
+}
+
+export function message(id: string, opts: Partial<Message> = {}): Message {
+  return { id, app: APP.id, kind: 'unicast', payload: Buffer.from(`payload-${id}`), created: Date.now(), expires: Date.now() + 60_000, qos: 1, ...opts };
+}
+
+/** A test client over `ws`: frames queue up, next() waits for one, closed resolves with the code. */
+export class TestClient {
+  readonly frames: ServerFrame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: ((f: ServerFrame) => void)[] = [];
+  private seq = 0;
+
+  private constructor(readonly ws: WebSocket) {
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on('message', (data: Buffer) => {
+      const frame = decodeServerFrame(data);
+      const w = this.waiters.shift();
+      if (w) w(frame);
+      else this.frames.push(frame);
+    });
+  }
+
+  static async connect(url: string): Promise<TestClient> {
+    const ws = new WebSocket(url);
+    ws.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new TestClient(ws);
+  }
+
+  /** Connects and authenticates; answers the AuthOk frame. */
+  static async authed(url: string, tokens: string[], network?: number): Promise<{ client: TestClient; authOk: ServerFrame }> {
+    const client = await TestClient.connect(url);
+    client.send({ auth: { tokens, network, platform: 'test' } });
+    const authOk = await client.next();
+    if (authOk.body !== 'authOk') throw new Error(`expected authOk, got ${JSON.stringify(authOk.toJSON())}`);
+    return { client, authOk };
+  }
+
+  send(frame: ClientFrameInit): number {
+    const seq = frame.seq ?? ++this.seq;
+    this.ws.send(encodeClientFrame({ ...frame, seq }));
+    return seq;
+  }
+
+  sendRaw(data: Buffer | string, binary = true): void {
+    this.ws.send(data, { binary });
+  }
+
+  next(timeoutMs = 3000): Promise<ServerFrame> {
+    const queued = this.frames.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        reject(new Error('no frame within timeout'));
+      }, timeoutMs);
+      const done = (f: ServerFrame): void => {
+        clearTimeout(timer);
+        resolve(f);
+      };
+      this.waiters.push(done);
+    });
+  }
+
+  /** Next frame of the given body, skipping others. */
+  async nextOf(body: string, timeoutMs = 3000): Promise<ServerFrame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const f = await this.next(Math.max(1, deadline - Date.now()));
+      if (f.body === body) return f;
+    }
+  }
+
+  async ping(): Promise<ServerFrame> {
+    this.send({ ping: {} });
+    return this.nextOf('pong');
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}

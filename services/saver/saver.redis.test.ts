@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../shared/config/config';
+import { createLogger } from '../../shared/log/log';
+import { createRegistry } from '../../shared/metrics/metrics';
+import { testRedisUrl, uniquePrefix } from '../../shared/testing/env';
+import { freshMysqlDatabase } from '../../shared/testing/mysql-test-db';
+import { createMysqlPool } from '../../shared/mysql/mysql-pool';
+import { saverSchema, type SaverConfig } from './config';
+import { createSaver } from './saver';
+import { describeSaver, makeMessage } from './saver.contract';
+
+const log = createLogger({}, 'error');
+
+async function redisConfig(over: Partial<SaverConfig> = {}): Promise<SaverConfig> {
+  return loadConfig(
+    'saver',
+    saverSchema,
+    { driver: 'redis', redisUrl: testRedisUrl(), mysqlUrl: await freshMysqlDatabase('saver'), prefix: uniquePrefix('saver'), cleanupIntervalMs: 0, ...over },
+    {},
+  );
+}
+
+async function started(config: SaverConfig): Promise<ReturnType<typeof createSaver>> {
+  const saver = createSaver(config, { log, metrics: createRegistry() });
+  await saver.start();
+  return saver;
+}
+
+describeSaver('redis + mysql', async (over) => started(await redisConfig(over)));
+
+describe('saver redis + mysql durability', () => {
+  const redis = new Redis(testRedisUrl());
+  after(() => redis.quit());
+
+  async function deletePrefix(prefix: string): Promise<number> {
+    const found = await redis.keys(`${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`);
+    if (found.length > 0) await redis.del(...found);
+    return found.length;
+  }
+
+  test('a restart keeps every unacked message', async () => {
+    const config = await redisConfig();
+    const first = await started(config);
+    const a = makeMessage('app1');
+    const b = makeMessage('app1');
+    await first.store(a, [{ app: 'app1', device: 'd1' }]);
+    await first.store(b, [{ app: 'app1', device: 'd1' }]);
+    assert.equal(await first.ack([{ app: 'app1', device: 'd1', id: a.id }]), 1);
+    await first.stop();
+    await first.stop();
+    const second = await started(config);
+    try {
+      assert.deepEqual((await second.pending('app1', 'd1')).map((m) => m.id), [b.id]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test('Redis data loss: pending, attempts and status come back from MySQL', async () => {
+    const config = await redisConfig({ maxAttempts: 3 });
+    const saver = await started(config);
+    try {
+      const msgs = [makeMessage('app1'), makeMessage('app1', { topic: 't' }), makeMessage('app1')];
+      for (const m of msgs) await saver.store(m, [{ app: 'app1', device: 'dx' }, { app: 'app1', device: 'dy' }]);
+      await saver.ack([{ app: 'app1', device: 'dx', id: msgs[0].id }]);
+      const d = { app: 'app1', device: 'dx', id: msgs[1].id };
+      assert.deepEqual(await saver.attempt([d, d]), [true, true]);
+      await new Promise((r) => setTimeout(r, 100)); // attempts are written behind
+      assert.ok((await deletePrefix(config.prefix)) > 0);
+      const got = await saver.pending('app1', 'dx');
+      assert.deepEqual(got.map((m) => m.id), [msgs[1].id, msgs[2].id]);
+      assert.deepEqual(Buffer.from(got[0].payload), Buffer.from(msgs[1].payload));
+      assert.equal(got[0].topic, 't');
+      assert.equal((await saver.pending('app1', 'dy')).length, 3);
+      assert.deepEqual(await saver.attempt([d, d]), [true, false], 'attempt counts survive the loss');
+      const s = await saver.status('app1', msgs[0].id);
+      assert.deepEqual([s?.targets, s?.acked], [2, 1]);
+    } finally {
+      await saver.stop();
+    }
+  });
+
+  test('migrations are idempotent (two starts on one database)', async () => {
+    const config = await redisConfig();
+    const [a, b] = await Promise.all([started(config), started({ ...config, prefix: uniquePrefix('saver') })]);
+    await a.stop();
+    await b.stop();
+    const again = await started(config);
+    const m = makeMessage('app1');
+    await again.store(m, [{ app: 'app1', device: 'z' }]);
+    assert.equal((await again.pending('app1', 'z')).length, 1);
+    await again.stop();
+  });
+
+  test('MySQL unreachable: start fails naming the option; a bad URL too', async () => {
+    const down = await redisConfig({ mysqlUrl: 'mysql://root@127.0.0.1:1/herald', opTimeoutMs: 1000 });
+    const saver = createSaver(down, { log, metrics: createRegistry() });
+    await assert.rejects(saver.start(), /saver\.mysqlUrl/);
+    await saver.stop();
+    assert.throws(() => createSaver({ ...down, mysqlUrl: 'http://x/y' }, { log, metrics: createRegistry() }), /saver\.mysqlUrl: protocol/);
+    assert.throws(() => createSaver({ ...down, redisUrl: 'nope' }, { log, metrics: createRegistry() }), /saver\.redisUrl/);
+    assert.throws(() => createSaver({ ...down, driver: 'disk' as 'memory' }, { log, metrics: createRegistry() }), /saver\.driver/);
+  });
+
+  test('expired inbox rows are cleaned from MySQL by the periodic timer', async () => {
+    const config = await redisConfig({ cleanupIntervalMs: 50 });
+    const saver = await started(config);
+    const pool = createMysqlPool(config.mysqlUrl);
+    try {
+      const short = makeMessage('app1', { expires: Date.now() + 100 });
+      const long = makeMessage('app1');
+      await saver.store(short, ['a', 'b', 'c'].map((device) => ({ app: 'app1', device })));
+      await saver.store(long, [{ app: 'app1', device: 'a' }]);
+      const count = async (): Promise<number> => {
+        const [rows] = await pool.query('SELECT COUNT(*) AS n FROM inbox');
+        return Number((rows as { n: number }[])[0].n);
+      };
+      assert.equal(await count(), 4);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(await count(), 1);
+      assert.deepEqual((await saver.pending('app1', 'a')).map((m) => m.id), [long.id]);
+    } finally {
+      await pool.end();
+      await saver.stop();
+    }
+  });
+
+  test('many concurrent calls are coalesced and all counted (store, attempt, ack)', async () => {
+    const config = await redisConfig();
+    const saver = await started(config);
+    try {
+      const msgs = Array.from({ length: 400 }, () => makeMessage('app1'));
+      await Promise.all(msgs.map((m, i) => saver.store(m, [{ app: 'app1', device: `c${i % 20}` }])));
+      const deliveries = msgs.map((m, i) => ({ app: 'app1', device: `c${i % 20}`, id: m.id }));
+      const answers = await Promise.all(deliveries.map((d) => saver.attempt([d])));
+      assert.ok(answers.every((a) => a[0] === true));
+      const acked = await Promise.all(deliveries.map((d) => saver.ack([d])));
+      assert.equal(acked.reduce((s, n) => s + n, 0), 400);
+      for (let i = 0; i < 20; i++) assert.equal((await saver.pending('app1', `c${i}`)).length, 0);
+      assert.deepEqual(await saver.status('app1', msgs[7].id).then((s) => [s?.state, s?.delivered, s?.acked]), ['done', 1, 1]);
+    } finally {
+      await saver.stop();
+    }
+    const pool = createMysqlPool(config.mysqlUrl);
+    try {
+      const [rows] = await pool.query('SELECT COUNT(*) AS n, SUM(s.acked) AS acked, SUM(s.delivered) AS delivered FROM message_stats s');
+      const r = (rows as { n: number; acked: string; delivered: string }[])[0];
+      assert.deepEqual([Number(r.n), Number(r.acked), Number(r.delivered)], [400, 400, 400], 'durable counters match');
+      const [inbox] = await pool.query('SELECT COUNT(*) AS n FROM inbox');
+      assert.equal(Number((inbox as { n: number }[])[0].n), 0);
+    } finally {
+      await pool.end();
+    }
+  });
+});

@@ -1,0 +1,42 @@
+import type { MessageState, SaverService } from '../../../shared/contracts/saver';
+
+/**
+ * A saver backend (memory, or Redis + MySQL). Inputs are already validated by the saver.
+ * Semantics are those of SaverService; a store also owns its connections and cleanup.
+ */
+export interface SaverStore extends SaverService {
+  /** Connects and prepares (migrations, recovery); throws a clear Error on a bad URL. */
+  start(): Promise<void>;
+  /** Releases connections; safe to call twice. */
+  close(): Promise<void>;
+  /** Removes at most `batch` expired inbox entries (and stale status records); returns how many. */
+  cleanup(now: number, batch: number): Promise<number>;
+}
+
+/** Options every store shares (a subset of SaverConfig). */
+export interface StoreOptions {
+  maxAttempts: number;
+  pendingLimit: number;
+  statusRetentionMs: number;
+}
+
+/** True for a message that gets no inbox entry: qos 0 or expires == 0 ("online only"). */
+export function onlineOnly(m: { qos: number; expires: number }): boolean {
+  return m.qos === 0 || m.expires === 0;
+}
+
+/** A status record's state at `now`. */
+export function stateOf(
+  m: { qos: number; expires: number },
+  counts: { targets: number; acked: number; deadLettered: number },
+  now: number,
+): MessageState {
+  if (onlineOnly(m)) return 'done';
+  if (counts.acked + counts.deadLettered >= counts.targets) return 'done';
+  return now >= m.expires ? 'expired' : 'pending';
+}
+
+/** When a status record may be forgotten. */
+export function keepUntil(m: { created: number; expires: number }, retentionMs: number): number {
+  return Math.max(m.created, m.expires) + retentionMs;
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { createLogger } from '../../shared/log/log';
@@ -24,7 +25,10 @@ test('saver start/stop in process: stop is safe twice and the timer does not hol
 });
 
 test('saver main.ts serves /healthz and exits 0 on SIGTERM', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/saver/main.ts'], {
+  // Runs the same form as this test: main.ts through tsx, or dist/.../main.js after a build.
+  const fromSource = __filename.endsWith('.ts');
+  const main = join(__dirname, fromSource ? 'main.ts' : 'main.js');
+  const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), main], {
     env: { ...process.env, HERALD_SAVER_DRIVER: 'memory', HERALD_SAVER_PORT: '0', HERALD_SAVER_HOST: '127.0.0.1', HERALD_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

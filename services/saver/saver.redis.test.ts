@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { loadConfig } from '../../shared/config/config';
 import { createLogger } from '../../shared/log/log';
 import { createRegistry } from '../../shared/metrics/metrics';
@@ -10,6 +9,7 @@ import { createMysqlPool } from '../../shared/mysql/mysql-pool';
 import { saverSchema, type SaverConfig } from './config';
 import { createSaver } from './saver';
 import { describeSaver, makeMessage } from './saver.contract';
+import { deleteKeysWithPrefix } from './store/redis-saver-test-kit';
 
 const log = createLogger({}, 'error');
 
@@ -31,15 +31,6 @@ async function started(config: SaverConfig): Promise<ReturnType<typeof createSav
 describeSaver('redis + mysql', async (over) => started(await redisConfig(over)));
 
 describe('saver redis + mysql durability', () => {
-  const redis = new Redis(testRedisUrl());
-  after(() => redis.quit());
-
-  async function deletePrefix(prefix: string): Promise<number> {
-    const found = await redis.keys(`${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`);
-    if (found.length > 0) await redis.del(...found);
-    return found.length;
-  }
-
   test('a restart keeps every unacked message', async () => {
     const config = await redisConfig();
     const first = await started(config);
@@ -68,7 +59,7 @@ describe('saver redis + mysql durability', () => {
       const d = { app: 'app1', device: 'dx', id: msgs[1].id };
       assert.deepEqual(await saver.attempt([d, d]), [true, true]);
       await new Promise((r) => setTimeout(r, 100)); // attempts are written behind
-      assert.ok((await deletePrefix(config.prefix)) > 0);
+      assert.ok((await deleteKeysWithPrefix(config.redisUrl, config.prefix)) > 0);
       const got = await saver.pending('app1', 'dx');
       assert.deepEqual(got.map((m) => m.id), [msgs[1].id, msgs[2].id]);
       assert.deepEqual(Buffer.from(got[0].payload), Buffer.from(msgs[1].payload));

@@ -7,7 +7,7 @@ import type { SaverConfig } from './config';
 import { createMemorySaverStore } from './store/memory-saver-store';
 import { createRedisSaverStore } from './store/redis-saver-store';
 import type { SaverStore } from './store/saver-store';
-import { checkAppId, checkDeliveries, checkDevice, checkMessage, checkTargets } from './validate';
+import { checkApp, checkAppId, checkDeliveries, checkDevice, checkMessage, checkTargets } from './validate';
 
 export interface SaverDeps {
   log: Logger;
@@ -122,7 +122,7 @@ export function createSaver(config: SaverConfig, deps: SaverDeps): SaverService 
       }),
     deadLetters: (app: string, limit = 100) =>
       timed('deadLetters', async () => {
-        checkDevice(app, 'x', limit);
+        checkApp(app, limit);
         return store.deadLetters(app, limit);
       }),
   };

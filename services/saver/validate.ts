@@ -55,6 +55,11 @@ export function checkDevice(app: string, device: string, limit: number | undefin
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new SaverInputError('saver: limit must be a positive integer');
 }
 
+export function checkApp(app: string, limit: number): void {
+  checkName('app', app, Limits.app);
+  if (!Number.isInteger(limit) || limit < 1) throw new SaverInputError('saver: limit must be a positive integer');
+}
+
 export function checkAppId(app: string, id: string): void {
   checkName('app', app, Limits.app);
   checkName('id', id, Limits.id);

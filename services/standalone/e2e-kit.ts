@@ -25,7 +25,7 @@ export async function startHerald(opts: StandaloneOptions = {}): Promise<Standal
 }
 
 /** Calls the center's API as the demo app. */
-export async function api(h: Standalone, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function api(h: Standalone, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${h.center().url()}${path}`, {
     method,
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },

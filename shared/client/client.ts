@@ -1,7 +1,9 @@
 import { resolveOptions } from './options';
 import { Connection, type ClientState } from './connection';
 import type { Listener } from './emitter';
-import type { ClientEvents, ClientOptions, ConnectedEvent, ReplyResult } from './types';
+import type { ClientFrameInit } from '../protocol/codec';
+import { ErrorCode } from '../protocol/codes';
+import { RequestError, type ClientEvents, type ClientOptions, type ConnectedEvent, type ReplyResult } from './types';
 
 export * from './types';
 export type { ClientState } from './connection';
@@ -76,6 +78,14 @@ class Client extends Connection implements HeraldClient {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('upstream: payload must be a Uint8Array or a string');
     return this.request('upstream', { upstream: { app, type, payload: bytes } });
   }
+
+  protected request(what: string, body: Omit<ClientFrameInit, 'seq'>): Promise<ReplyResult> {
+    if (!this.authed) return Promise.reject(new RequestError(ErrorCode.Unavailable, `${what}: not connected`));
+    const { seq, promise } = this.pending.open(what);
+    if (!this.send({ ...body, seq })) this.pending.fail(seq, new RequestError(ErrorCode.Unavailable, `${what}: send failed`));
+    return promise;
+  }
+
 
   private async topics(what: 'subscribe' | 'unsubscribe', app: string, topics: string[]): Promise<ReplyResult> {
     if (typeof app !== 'string' || app === '') throw new TypeError(`${what}: app must be a non-empty string`);

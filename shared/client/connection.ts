@@ -7,12 +7,12 @@ import type { ResolvedOptions } from './options';
 import { RoomPicker } from './picker';
 import { PendingRequests } from './requests';
 import type { Room } from './rooms';
+import { describeClose, ignoreError, message, reportListenerError, toBytes } from './util';
 import {
   RequestError,
   ServerError,
   type ClientEvents,
   type ConnectedEvent,
-  type ReplyResult,
   type SocketClose,
   type SocketLike,
   type SocketMessage,
@@ -22,24 +22,6 @@ import {
 export type ClientState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'closed';
 
 const OPEN = 1;
-// ws fires 'error' after an aborted handshake even when we no longer listen: never throw then.
-const ignoreError = (): void => undefined;
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function toBytes(data: unknown): ArrayBuffer | Uint8Array {
-  if (data instanceof ArrayBuffer) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new ServerError(ErrorCode.BadFrame, 'got a text frame; the protocol is binary');
-}
-
-/** 'closed with code 4501 (Kicked)' style text for a close without a reason. */
-function describeClose(code: number): string {
-  const name = Object.entries(CloseCode).find(([, v]) => v === code)?.[0];
-  return name ? `closed with code ${code} (${name})` : `closed with code ${code}`;
-}
 
 /**
  * The connection state machine under HeraldClient: dispatch, open, auth, heartbeat, failover
@@ -51,7 +33,7 @@ export class Connection {
   protected readonly emitter: Emitter<ClientEvents>;
   private readonly backoff: Backoff;
   protected readonly inbox: Inbox;
-  private readonly pending: PendingRequests;
+  protected readonly pending: PendingRequests;
   private readonly picker: RoomPicker;
   private ws: SocketLike | undefined;
   private room: Room | undefined;
@@ -67,7 +49,7 @@ export class Connection {
   private waiters: { resolve(e: ConnectedEvent): void; reject(err: Error): void }[] = [];
 
   constructor(protected readonly o: ResolvedOptions) {
-    this.emitter = createEmitter<ClientEvents>((err, event) => this.listenerFailed(err, event));
+    this.emitter = createEmitter<ClientEvents>((err, event) => reportListenerError(this.emitter, err, event));
     this.backoff = createBackoff(o.backoff, o.random);
     this.inbox = new Inbox(o.autoAck, o.dedupeSize, this.emitter, (ids) => this.authed && this.send({ seq: 0, ack: { ids } }));
     this.pending = new PendingRequests(o.requestTimeoutMs);
@@ -88,14 +70,6 @@ export class Connection {
     if (this.ws) this.emitter.emit('disconnected', { code: 1000, reason: 'closed by client', willReconnect: false, delayMs: 0 });
     this.finish(1000, 'closed by client');
   }
-
-  protected request(what: string, body: Omit<ClientFrameInit, 'seq'>): Promise<ReplyResult> {
-    if (!this.authed) return Promise.reject(new RequestError(ErrorCode.Unavailable, `${what}: not connected`));
-    const { seq, promise } = this.pending.open(what);
-    if (!this.send({ ...body, seq })) this.pending.fail(seq, new RequestError(ErrorCode.Unavailable, `${what}: send failed`));
-    return promise;
-  }
-
 
   // ---- connecting ----
 
@@ -335,7 +309,7 @@ export class Connection {
     this.timer = undefined;
   }
 
-  private send(frame: ClientFrameInit): boolean {
+  protected send(frame: ClientFrameInit): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== OPEN) return false;
     try {
@@ -349,15 +323,5 @@ export class Connection {
 
   private emitError(err: unknown): void {
     this.emitter.emit('error', err instanceof Error ? err : new Error(message(err)));
-  }
-
-  private listenerFailed(err: unknown, event: keyof ClientEvents): void {
-    if (event !== 'error' && this.emitter.count('error') > 0) {
-      const e = err instanceof Error ? err : new Error(message(err));
-      this.emitter.emit('error', new Error(`a '${event}' listener threw: ${e.message}`, { cause: e }));
-      return;
-    }
-    // An 'error' listener threw, or nobody listens: do not let it kill the socket handler.
-    console.error(`herald client: a '${String(event)}' listener threw`, err);
   }
 }

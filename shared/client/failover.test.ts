@@ -213,3 +213,26 @@ test('tokens() is called before each connect', async () => {
     await room.stop();
   }
 });
+
+test('close() while waiting or connecting leaves no timer or socket behind', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const dead = await deadUrl();
+  const room = await startFakeRoom(() => true); // never answers Auth
+  const before = timers();
+  const waiting = createNodeClient({ tokens: [token], urls: [dead], backoff: { initialMs: 60_000, maxMs: 60_000 } });
+  waiting.on('error', () => undefined);
+  const p1 = waiting.connect();
+  await until('waiting', () => waiting.state === 'waiting');
+  assert.ok(timers() > before, 'the backoff timer runs');
+  waiting.close();
+  await assert.rejects(p1, /closed by client/);
+  const connecting = createNodeClient({ tokens: [token], urls: [room.url] });
+  const p2 = connecting.connect();
+  await until('auth sent', () => room.frames.length === 1);
+  connecting.close();
+  connecting.close(); // safe twice
+  await assert.rejects(p2, /closed by client/);
+  assert.equal(timers(), before, 'no client timer left');
+  await until('socket closed', () => room.conns[0].ws.readyState === 3);
+  await room.stop();
+});

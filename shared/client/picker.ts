@@ -52,7 +52,7 @@ export class RoomPicker {
     } catch (err) {
       // Start over: the next attempt tries the rooms it had, then asks the dispatcher again.
       this.rooms.restart();
-      throw new Error(`dispatch failed: ${message(err)}`);
+      throw new Error(`dispatch failed: ${message(err)}`, { cause: err });
     } finally {
       clearTimeout(timer);
       this.abort = undefined;
@@ -65,7 +65,7 @@ export class RoomPicker {
       try {
         claims = this.o.readClaims(tokens[0]);
       } catch (err) {
-        throw new Error(`cannot read device/app from the first token (${message(err)}): pass options.device and options.app`);
+        throw new Error(`cannot read device/app from the first token (${message(err)}): pass options.device and options.app`, { cause: err });
       }
     }
     const device = this.o.device ?? claims.sub;

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { closeRedis, openRedis } from '../redis/redis-connection';
 import { once } from '../lifecycle/lifecycle';
 import { createLogger, type Logger } from '../log/log';
 import type { RoomInfo, RoomRegistry } from './room-registry';
@@ -41,8 +41,7 @@ export function createRedisRoomRegistry(opts: RedisRoomRegistryOptions): RoomReg
   const setKey = `${prefix}rooms`;
   const roomPrefix = `${prefix}room:`;
   const log = opts.log ?? createLogger({ component: 'redis-room-registry' });
-  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
-  redis.on('error', (err: Error) => log.warn('redis error', { err: err.message }));
+  const redis = openRedis(opts.redisUrl, log);
   redis.defineCommand('heraldRoomList', { numberOfKeys: 1, lua: LIST_LUA });
   const lister = redis as unknown as ListCommand;
 
@@ -76,16 +75,7 @@ export function createRedisRoomRegistry(opts: RedisRoomRegistryOptions): RoomReg
       return out;
     },
     close: once(async () => {
-      if (redis.status !== 'ready') {
-        redis.disconnect();
-        return;
-      }
-      try {
-        await redis.quit();
-      } catch (err) {
-        log.warn('redis quit failed; disconnecting', { err: (err as Error).message });
-        redis.disconnect();
-      }
+      await closeRedis(redis, log);
     }),
   };
 }

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { closeRedis, openRedis } from '../../../shared/redis/redis-connection';
 import type { Session, SessionRef, SessionStore } from '../../../shared/contracts/register';
 import { createLogger, type Logger } from '../../../shared/log/log';
 import { once, withTimeout } from '../../../shared/lifecycle/lifecycle';
@@ -77,8 +77,7 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
   const sessionTtl = ttlMs(opts.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS, 'sessionTtlSeconds');
   const userTtl = ttlMs(opts.userTtlSeconds, DEFAULT_USER_TTL_SECONDS, 'userTtlSeconds');
   const log = opts.log ?? createLogger({ component: 'redis-session-store' });
-  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
-  redis.on('error', (err: Error) => log.warn('redis error', { err: err.message }));
+  const redis = openRedis(opts.redisUrl, log);
   redis.defineCommand('heraldRegister', { numberOfKeys: 2, lua: REGISTER_LUA });
   redis.defineCommand('heraldUnregister', { numberOfKeys: 1, lua: UNREGISTER_LUA });
   redis.defineCommand('heraldTouch', { numberOfKeys: 1, lua: TOUCH_LUA });
@@ -185,17 +184,7 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
     },
     close: once(async () => {
       closed = true;
-      // quit() waits for a connection that may never come; a client not ready has nothing to flush.
-      if (redis.status !== 'ready') {
-        redis.disconnect();
-        return;
-      }
-      try {
-        await redis.quit();
-      } catch (err) {
-        log.warn('redis quit failed; disconnecting', { err: (err as Error).message });
-        redis.disconnect();
-      }
+      await closeRedis(redis, log);
     }),
   };
 }

@@ -141,14 +141,14 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
     return out;
   }
 
-  const inserts = createBatcher<InsertJob>({ maxItems: size, concurrency: 8, run: (jobs) => tx('store', () => insertStatements(jobs)) });
+  const inserts = createBatcher<InsertJob>({ maxItems: size, concurrency: 4, run: (jobs) => tx('store', () => insertStatements(jobs)) });
   const removals = createBatcher<Delivery & { counted: boolean }>({
     maxItems: size,
-    concurrency: 8,
+    concurrency: 4,
     run: (acks) =>
       tx('ack', () => deleteAndCount(acks, acks.filter((a) => a.counted).map((a) => ({ app: a.app, id: a.id, delivered: 0, acked: 1, deadLettered: 0 })))),
   });
-  const attempts = createBatcher<AttemptRow>({ maxItems: size, concurrency: 4, run: (rows) => tx('attempt', () => attemptStatements(rows)) });
+  const attempts = createBatcher<AttemptRow>({ maxItems: size, concurrency: 2, run: (rows) => tx('attempt', () => attemptStatements(rows)) });
   const deads = createBatcher<DeadLetter>({
     maxItems: size,
     concurrency: 2,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { closeRedis, openRedis } from '../../../shared/redis/redis-connection';
 import type { DeviceKey } from '../../../shared/contracts/register';
 import type { DeadLetter, Delivery, Message, MessageStatus } from '../../../shared/contracts/saver';
 import { withTimeout } from '../../../shared/lifecycle/lifecycle';
@@ -25,19 +25,7 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
   const shownUrl = checkRedisUrl(config.redisUrl, 'saver.redisUrl');
   const mysql = durable ?? createMysqlInbox(config, log);
   const keys = saverKeys(config.prefix);
-  const redis = new Redis(config.redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: config.opTimeoutMs,
-    connectTimeout: config.opTimeoutMs,
-    enableAutoPipelining: true,
-  });
-  let lastErrorLog = 0;
-  redis.on('error', (err: Error) => {
-    if (Date.now() - lastErrorLog < 10_000) return;
-    lastErrorLog = Date.now();
-    log.warn('saver: Redis connection error', { err, url: shownUrl });
-  });
+  const redis = openRedis(config.redisUrl, log.child({ url: shownUrl }), { lazyConnect: true, timeoutMs: config.opTimeoutMs, autoPipelining: true });
   const lua: Record<string, ScriptFn> = {};
   for (const [name, script] of Object.entries({ store: storeScript, pending: pendingScript, attempt: attemptScript, ack: ackScript, status: statusScript })) {
     redis.defineCommand(`herald_saver_${name}`, { lua: script });
@@ -80,7 +68,8 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
   async function run<T>(what: string, call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await withTimeout(`saver: Redis ${what}`, config.opTimeoutMs, call);
+        // ioredis bounds each command (commandTimeout; maxRetriesPerRequest while disconnected).
+        return await call();
       } catch (err) {
         const msg = (err as Error).message ?? '';
         if (msg.includes('HERALD_EPOCH') && attempt < 3) {
@@ -186,7 +175,7 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
     try {
       await mysql.close();
     } finally {
-      await redis.quit().catch(() => redis.disconnect());
+      await closeRedis(redis, log);
     }
   }
 

@@ -18,6 +18,11 @@ export interface Binding {
   app: string;
   device: string;
   user?: string;
+  /**
+   * Ids of a full page of pending messages not yet acked; the next page is loaded when it
+   * empties. Absent when the device had no more than one page (the usual case).
+   */
+  backlog?: Set<string>;
 }
 
 /**

@@ -103,10 +103,12 @@ export async function deliverBatch(ctx: RoomContext, batch: RoomDelivery[]): Pro
 
 /** Loads the bindings' pending messages and delivers them through saver.attempt (after auth/bind). */
 export async function deliverPending(ctx: RoomContext, state: ConnState, bindings: Binding[]): Promise<void> {
-  const lists = await Promise.all(bindings.map((b) => ctx.saver.pending(b.app, b.device, ctx.config.pendingLimit)));
+  const limit = ctx.config.pendingLimit;
+  const lists = await Promise.all(bindings.map((b) => ctx.saver.pending(b.app, b.device, limit)));
   const out: Outgoing[] = [];
   const deliveries: Delivery[] = [];
   for (let i = 0; i < bindings.length; i++) {
+    bindings[i].backlog = lists[i].length >= limit ? new Set(lists[i].map((m) => m.id)) : undefined;
     for (const message of lists[i]) {
       out.push({ state, message });
       deliveries.push({ app: bindings[i].app, device: bindings[i].device, id: message.id });
@@ -115,4 +117,18 @@ export async function deliverPending(ctx: RoomContext, state: ConnState, binding
   if (out.length === 0 || state.phase !== Phase.Ready) return;
   const allowed = await ctx.saver.attempt(deliveries);
   writePushes(ctx, out, allowed);
+}
+
+/** After an ack: bindings whose full pending page is now all acked, to load the next page for. */
+export function drainedBacklogs(state: ConnState, ids: string[]): Binding[] {
+  const ready: Binding[] = [];
+  for (const b of state.bindings) {
+    if (!b.backlog) continue;
+    for (const id of ids) b.backlog.delete(id);
+    if (b.backlog.size === 0) {
+      b.backlog = undefined;
+      ready.push(b);
+    }
+  }
+  return ready;
 }

@@ -5,7 +5,7 @@ import type { ClientFrame } from '../../shared/protocol/codec';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
 import { checkToken, checkTokens, negotiateHeartbeat, networkName, type TokenRefusal } from './auth';
 import { failConn, isClosed, Phase, refsOf, sendFrame, type Binding, type ConnState, type RoomContext } from './context';
-import { deliverPending } from './delivery';
+import { deliverPending, drainedBacklogs } from './delivery';
 
 type AuthBody = NonNullable<ClientFrame['auth']>;
 
@@ -158,4 +158,6 @@ export async function handleAck(ctx: RoomContext, state: ConnState, seq: number,
   ctx.metrics.acks.inc(ids.length);
   if (acks.length === 0) return;
   await softly(ctx, state, 'ack', () => ctx.saver.ack(acks));
+  const next = drainedBacklogs(state, ids);
+  if (next.length > 0 && !isClosed(state)) await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, next));
 }

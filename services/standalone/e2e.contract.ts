@@ -10,6 +10,7 @@ import type { Standalone } from './standalone';
 
 const MAX_ATTEMPTS = 3;
 const MAX_PAYLOAD = 4096;
+const PENDING_PAGE = 5;
 
 /**
  * The core path end to end on one set of drivers: a real room (uWebSockets.js), center,
@@ -21,7 +22,7 @@ export function describeEndToEnd(name: string, options: () => Promise<Standalone
     let h: Standalone;
     before(async () => {
       opts = await options();
-      opts = { ...opts, saver: { maxAttempts: MAX_ATTEMPTS, ...opts.saver }, room: { maxPayload: MAX_PAYLOAD, ...opts.room } };
+      opts = { ...opts, saver: { maxAttempts: MAX_ATTEMPTS, ...opts.saver }, room: { maxPayload: MAX_PAYLOAD, pendingLimit: PENDING_PAGE, ...opts.room } };
       h = await startHerald(opts);
     });
     after(async () => h?.stop());
@@ -134,6 +135,19 @@ export function describeEndToEnd(name: string, options: () => Promise<Standalone
         assert.equal(healthy.closed.length, 0);
       } finally {
         healthy.client.close();
+      }
+    });
+
+    test('a backlog longer than one page of pending messages arrives in full, in order', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < PENDING_PAGE * 2 + 2; i++) ids.push(await push(h, { devices: ['e2e-backlog'] }, `backlog ${i}`));
+      const dev = await connectDevice(h, await mintToken(h, 'e2e-backlog'));
+      try {
+        await waitFor('the whole backlog', () => ids.every((id) => dev.pushes.some((m) => m.id === id)));
+        assert.deepEqual(dev.pushes.map((m) => m.id), ids);
+        await waitFor('an empty inbox', async () => (await h.saver().pending('demo', 'e2e-backlog')).length === 0);
+      } finally {
+        dev.client.close();
       }
     });
 

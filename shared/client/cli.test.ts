@@ -5,10 +5,15 @@ import { join } from 'node:path';
 import { signToken } from '../auth/jwt';
 import { startFakeRoom, until } from './fake-room';
 
+// Source runs (tsx) spawn the .ts files through tsx; compiled runs (dist/) spawn the .js.
+const compiled = !__filename.endsWith('.ts');
+const nodeArgs = compiled ? [] : ['--import', 'tsx'];
+const ext = compiled ? '.js' : '.ts';
+
 const token = signToken({ sub: 'd1', app: 'demo', exp: Math.floor(Date.now() / 1000) + 3600 }, 'secret');
 
 function run(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'cli.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, `cli${ext}`), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '', code: null as number | null };
   child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
@@ -33,9 +38,12 @@ test('cli prints pushes as JSON lines, acks them (manual ack) and exits on SIGIN
     assert.equal(line.payload, 'héllo');
     assert.equal(line.kind, 'topic');
     assert.deepEqual(room.frames.find((f) => f.body === 'ack')!.ack!.ids, ['m1']);
+    const killedAt = Date.now();
     child.kill('SIGINT');
     await exited;
     assert.equal(out.code, 0);
+    // The CLI forces an exit after 2 s; an earlier exit means close() left nothing running.
+    assert.ok(Date.now() - killedAt < 1500, 'exited by itself');
     assert.match(out.stderr, /"event":"closed"/);
   } finally {
     child.kill();

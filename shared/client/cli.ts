@@ -16,7 +16,7 @@ const USAGE = `usage: herald-client (--dispatch <http url> | --url <ws url>...) 
   --platform NAME    platform sent in Auth (default: node)
   --manual-ack       ack each push explicitly after printing it (default: auto-ack)`;
 
-function parse(argv: string[]): ClientOptions {
+function parse(argv: string[]): ClientOptions | undefined {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -31,9 +31,9 @@ function parse(argv: string[]): ClientOptions {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) throw new UsageError('');
-  if (!values.token?.length) throw new UsageError('--token is required');
-  if (!values.dispatch && !values.url?.length) throw new UsageError('--dispatch or --url is required');
+  if (values.help) return undefined;
+  if (!values.token?.length) throw new Error('--token is required');
+  if (!values.dispatch && !values.url?.length) throw new Error('--dispatch or --url is required');
   return {
     tokens: values.token,
     dispatchUrl: values.dispatch,
@@ -45,8 +45,6 @@ function parse(argv: string[]): ClientOptions {
     autoAck: !values['manual-ack'],
   };
 }
-
-class UsageError extends Error {}
 
 const decoder = new TextDecoder();
 
@@ -73,14 +71,16 @@ function watch(client: HeraldClient): void {
 }
 
 function main(): void {
-  let options: ClientOptions;
   let client: HeraldClient;
   try {
-    options = parse(process.argv.slice(2));
+    const options = parse(process.argv.slice(2));
+    if (!options) {
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    }
     client = createNodeClient(options);
   } catch (err) {
-    const msg = (err as Error).message;
-    process.stderr.write(msg ? `herald-client: ${msg}\n${USAGE}\n` : `${USAGE}\n`);
+    process.stderr.write(`herald-client: ${(err as Error).message}\n${USAGE}\n`);
     process.exitCode = 2;
     return;
   }

@@ -200,10 +200,11 @@ export class Connection {
     const info = { url: room.url, roomId: room.id, sessionId: this.sessionId, resumed: !!a.resumed, heartbeatSeconds, apps: a.apps ?? [] };
     this.info = info;
     if (this.inbox.queued > 0) this.inbox.flush();
-    this.emitter.emit('connected', info);
+    // Waiters first: a 'connected' listener may close() the client.
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.resolve(info);
+    this.emitter.emit('connected', info);
   }
 
   /** Heartbeat: a connection that sent nothing for 2 intervals is dead; one that did is healthy. */

@@ -1,9 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { signToken } from '../auth/jwt';
 import { CloseCode } from '../protocol/codes';
 import { createNodeClient, type ClientEvents, type DisconnectedEvent, type HeraldClient } from './node';
 import { deadUrl, startFakeDispatch, startFakeRoom, until } from './fake-room';
+
+// Source runs (tsx) spawn the .ts files through tsx; compiled runs (dist/) spawn the .js.
+const compiled = !__filename.endsWith('.ts');
+const nodeArgs = compiled ? [] : ['--import', 'tsx'];
+const ext = compiled ? '.js' : '.ts';
 
 const token = signToken({ sub: 'dev-7', app: 'demo', exp: Math.floor(Date.now() / 1000) + 3600 }, 'secret');
 
@@ -214,25 +221,54 @@ test('tokens() is called before each connect', async () => {
   }
 });
 
-test('close() while waiting or connecting leaves no timer or socket behind', async () => {
-  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-  const dead = await deadUrl();
-  const room = await startFakeRoom(() => true); // never answers Auth
-  const before = timers();
-  const waiting = createNodeClient({ tokens: [token], urls: [dead], backoff: { initialMs: 60_000, maxMs: 60_000 } });
-  waiting.on('error', () => undefined);
-  const p1 = waiting.connect();
-  await until('waiting', () => waiting.state === 'waiting');
-  assert.ok(timers() > before, 'the backoff timer runs');
-  waiting.close();
-  await assert.rejects(p1, /closed by client/);
-  const connecting = createNodeClient({ tokens: [token], urls: [room.url] });
-  const p2 = connecting.connect();
-  await until('auth sent', () => room.frames.length === 1);
-  connecting.close();
-  connecting.close(); // safe twice
-  await assert.rejects(p2, /closed by client/);
-  assert.equal(timers(), before, 'no client timer left');
-  await until('socket closed', () => room.conns[0].ws.readyState === 3);
-  await room.stop();
+// Run in a child process: the proof that close() leaves nothing behind is that Node exits by itself.
+function exitsAlone(env: Record<string, string>) {
+  const started = Date.now();
+  const child = spawn(process.execPath, [...nodeArgs, '-e', SCRIPT], { env: { ...process.env, TOKEN: token, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const result = { code: null as number | null, out: '', ms: 0 };
+  child.stdout.on('data', (d: Buffer) => (result.out += d.toString()));
+  const killer = setTimeout(() => child.kill(), 8000);
+  const exited = new Promise<typeof result>((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(killer);
+      Object.assign(result, { code, ms: Date.now() - started });
+      resolve(result);
+    }),
+  );
+  return { child, exited };
+}
+
+// WHEN: the client event on which the script calls close(), or 'stdin' to close when the test says so.
+const SCRIPT = `
+const { createNodeClient } = require(${JSON.stringify(join(__dirname, `node${ext}`))});
+const c = createNodeClient({ tokens: [process.env.TOKEN], urls: [process.env.URL], backoff: { initialMs: 60000, maxMs: 60000 } });
+const close = () => { c.close(); c.close(); };
+c.on('error', () => {});
+c.on('closed', (e) => console.log('closed ' + e.code));
+c.connect().then(() => console.log('connected'), (e) => console.log('rejected: ' + e.message));
+if (process.env.WHEN === 'stdin') process.stdin.once('data', () => { process.stdin.destroy(); close(); });
+else { process.stdin.destroy(); c.on(process.env.WHEN, close); }
+`;
+
+test('after close() the process exits by itself: while waiting, connecting and connected', async () => {
+  const silent = await startFakeRoom(() => true); // never answers Auth
+  const room = await startFakeRoom();
+  try {
+    const waiting = await exitsAlone({ URL: await deadUrl(), WHEN: 'disconnected' }).exited;
+    const lines = (out: string) => out.trim().split('\n').sort();
+    assert.deepEqual(lines(waiting.out), ['closed 1000', 'rejected: client closed: closed by client']);
+    const connecting = exitsAlone({ URL: silent.url, WHEN: 'stdin' });
+    await until('auth sent', () => silent.frames.length === 1, 8000);
+    connecting.child.stdin!.end('close\n');
+    const second = await connecting.exited;
+    assert.deepEqual(lines(second.out), ['closed 1000', 'rejected: client closed: closed by client']);
+    const connected = await exitsAlone({ URL: room.url, WHEN: 'connected' }).exited;
+    assert.deepEqual(lines(connected.out), ['closed 1000', 'connected']);
+    for (const r of [waiting, second, connected]) {
+      assert.equal(r.code, 0);
+      assert.ok(r.ms < 8000, 'exited without being killed');
+    }
+  } finally {
+    await Promise.all([silent.stop(), room.stop()]);
+  }
 });

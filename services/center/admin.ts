@@ -58,6 +58,19 @@ export function adminRoutes(ctx: CenterContext): Route[] {
   return [
     {
       method: 'GET',
+      path: '/v1/admin/queues',
+      // nsqadmin-like: per topic, its channels with depth, in flight, deferred, requeued, timed out, consumers.
+      handler: async (r) => {
+        ctx.auth.admin(r);
+        try {
+          return { body: { topics: await ctx.queue.stats() } };
+        } catch (err) {
+          throw new HttpError(503, 'unavailable', `could not read the queue stats: ${(err as Error)?.message ?? String(err)}`);
+        }
+      },
+    },
+    {
+      method: 'GET',
       path: '/v1/admin/apps',
       handler: async (r) => {
         ctx.auth.admin(r);

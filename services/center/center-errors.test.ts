@@ -44,10 +44,28 @@ describe('center: push validation', () => {
     ['string ttl', push({ ttl: '60' }), 400, 'bad_ttl'],
     ['qos 2', push({ qos: 2 }), 400, 'bad_qos'],
     ['qos string', push({ qos: '1' }), 400, 'bad_qos'],
-    ['tags', push({ to: { tags: ['a'], mode: 'any' } }), 501, 'not_implemented'],
-    ['topic', push({ to: { topic: 'news' } }), 501, 'not_implemented'],
-    ['all', push({ to: { all: true } }), 501, 'not_implemented'],
-    ['sendAt', push({ sendAt: 1 }), 501, 'not_implemented'],
+    ['bad tag mode', push({ to: { tags: ['a'], mode: 'any' } }), 400, 'bad_target'],
+    ['mode without tags', push({ to: { topic: 'news', mode: 'or' } }), 400, 'bad_target'],
+    ['empty tags', push({ to: { tags: [] } }), 400, 'bad_target'],
+    ['65 tags', push({ to: { tags: Array.from({ length: 65 }, (_, i) => `t${i}`) } }), 400, 'bad_target'],
+    ['tag over 128 chars', push({ to: { tags: ['t'.repeat(129)] } }), 400, 'bad_target'],
+    ['tags and topic', push({ to: { tags: ['a'], topic: 'news' } }), 400, 'bad_target'],
+    ['empty topic', push({ to: { topic: '' } }), 400, 'bad_target'],
+    ['topic over 128 chars', push({ to: { topic: 'n'.repeat(129) } }), 400, 'bad_target'],
+    ['topic not a string', push({ to: { topic: 5 } }), 400, 'bad_target'],
+    ['all false', push({ to: { all: false } }), 400, 'bad_target'],
+    ['all and devices', push({ to: { all: true, devices: ['d1'] } }), 400, 'bad_target'],
+    ['rate on a device push', push({ rate: 10 }), 400, 'bad_rate'],
+    ['rate 0', push({ to: { all: true }, rate: 0 }), 400, 'bad_rate'],
+    ['rate too high', push({ to: { all: true }, rate: 100_001 }), 400, 'bad_rate'],
+    ['fractional rate', push({ to: { topic: 'n' }, rate: 1.5 }), 400, 'bad_rate'],
+    ['sendAt in the past', push({ sendAt: 1 }), 400, 'bad_send_at'],
+    ['sendAt now-ish', push({ sendAt: new Date(Date.now() - 1000).toISOString() }), 400, 'bad_send_at'],
+    ['sendAt over 30 days', push({ sendAt: Date.now() + 31 * 86_400_000 }), 400, 'bad_send_at'],
+    ['sendAt without a zone', push({ sendAt: '2099-01-01T00:00:00' }), 400, 'bad_send_at'],
+    ['sendAt junk', push({ sendAt: 'tomorrow' }), 400, 'bad_send_at'],
+    ['sendAt impossible date', push({ sendAt: '2030-02-31T00:00:00Z' }), 400, 'bad_send_at'],
+    ['sendAt fractional', push({ sendAt: Date.now() + 60_000.5 }), 400, 'bad_send_at'],
   ];
 
   test('every bad request gets its status and code, and nothing is stored or sent', () =>
@@ -63,7 +81,8 @@ describe('center: push validation', () => {
         const broken = await h.call('POST', '/v1/apps/app1/messages', '{"to": ');
         assert.equal(broken.status, 400);
         assert.equal(broken.body.error.code, 'bad_json');
-        assert.match((await h.call('POST', '/v1/apps/app1/messages', push({ to: { tags: ['a'] } }))).body.error.message, /queue/);
+        assert.match((await h.call('POST', '/v1/apps/app1/messages', push({ sendAt: 'tomorrow' }))).body.error.message, /ISO-8601/);
+        assert.equal((await h.queue.stats()).reduce((n, t) => n + t.messages + t.deferred, 0), 0, 'nothing queued');
         assert.deepEqual(await h.saver.pending('app1', 'd1'), []);
         assert.equal(h.rooms.batches.length, 0);
         // The limits are inclusive.
@@ -118,6 +137,35 @@ describe('center: failing dependencies', () => {
           ...real,
           userDevices: async () => {
             throw new Error('redis down');
+          },
+        }),
+      },
+    ));
+
+  test('a queue that rejects: 503 saying what was done; an unqueued scheduled push is cancelled', () =>
+    withCenter(
+      async (h) => {
+        const b = await h.call('POST', '/v1/apps/app1/messages', push({ to: { all: true } }));
+        assert.equal(b.status, 503);
+        assert.match(b.body.error.message, /stored in the log but could not queue the online fan-out.*queue down/);
+        assert.equal((await h.saver.logSince('app1', 'd', [''])).length, 1, 'offline devices still get it');
+        const q0 = await h.call('POST', '/v1/apps/app1/messages', push({ to: { topic: 't' }, qos: 0 }));
+        assert.match(q0.body.error.message, /nothing was sent/);
+        const s = await h.call('POST', '/v1/apps/app1/messages', push({ sendAt: Date.now() + 60_000 }));
+        assert.equal(s.status, 503);
+        assert.match(s.body.error.message, /could not queue the scheduled push, it will not be sent/);
+        const id = h.logs.find((l) => l.msg === 'schedule failed')?.fields?.id as string;
+        assert.equal((await h.saver.status('app1', id))?.state, 'cancelled');
+        assert.match((await h.call('GET', '/metrics')).body, /herald_center_push_errors_total\{stage="queue"\} 3/);
+      },
+      {
+        queue: (real) => ({
+          ...real,
+          publish: async () => {
+            throw new Error('queue down');
+          },
+          publishDeferred: async () => {
+            throw new Error('queue down');
           },
         }),
       },

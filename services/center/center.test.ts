@@ -140,8 +140,8 @@ describe('center', () => {
       await h.sessions.register([session('p1', 'r1', 'u1'), session('p2', 'r2', 'u1')]);
       await h.sessions.unregister([{ app: 'app1', device: 'p2', connId: 'c-p2' }]);
       const on = await h.call('GET', '/v1/apps/app1/devices/p1');
-      assert.deepEqual(on.body, { device: 'p1', online: true, room: 'r1', since: 1_700_000_000_000, user: 'u1' });
-      assert.deepEqual((await h.call('GET', '/v1/apps/app1/devices/p2')).body, { device: 'p2', online: false });
+      assert.deepEqual(on.body, { device: 'p1', online: true, room: 'r1', since: 1_700_000_000_000, user: 'u1', tags: [] });
+      assert.deepEqual((await h.call('GET', '/v1/apps/app1/devices/p2')).body, { device: 'p2', online: false, tags: [] });
       const u = await h.call('GET', '/v1/apps/app1/users/u1');
       assert.equal(u.status, 200);
       assert.deepEqual(u.body.devices.sort((a: { device: string }, b: { device: string }) => a.device.localeCompare(b.device)), [

@@ -6,10 +6,15 @@ import { createAuth } from './auth';
 import type { CenterConfig } from './config';
 import type { CenterContext, CenterDeps } from './context';
 import { deviceRoutes } from './devices';
+import { createPushRunner } from './dispatch';
 import { messageRoutes } from './messages';
+import { startMulticastWorker } from './multicast';
+import { startPacedWorker } from './pacing';
 import { createSender } from './push';
 import { MAX_ID_LENGTH } from './push-request';
+import { scheduleRoutes, startScheduledWorker } from './schedule';
 import { tokenRoutes } from './tokens';
+import type { Worker } from './worker';
 
 export type { CenterDeps } from './context';
 
@@ -34,7 +39,11 @@ function maxBody(config: CenterConfig): number {
   return 64 * 1024 + config.maxPayloadBytes * 6 + config.maxTargets * (MAX_ID_LENGTH * 2 + 4);
 }
 
-/** Creates the center; start() listens, stop() closes the listener then waits for sends in progress. */
+/**
+ * Creates the center. start() listens and starts the queue consumers (multicast slices,
+ * scheduled and paced pushes, shared with every other center on the 'centers' channel);
+ * stop() stops the consumers first, then the listener, then waits for sends in progress.
+ */
 export function createCenter(config: CenterConfig, deps: CenterDeps): Center {
   checkConfig(config);
   const log = deps.log.child({ service: 'center' });
@@ -45,6 +54,7 @@ export function createCenter(config: CenterConfig, deps: CenterDeps): Center {
     auth: createAuth(deps.apps, config.adminToken),
     sender: createSender({ ...deps, log, lookupBatch: config.lookupBatch }),
   };
+  const runner = createPushRunner(ctx);
   let running = false;
   const http = createHttpServer({
     name: 'center',
@@ -54,12 +64,16 @@ export function createCenter(config: CenterConfig, deps: CenterDeps): Center {
     metrics: deps.metrics,
     maxBody: maxBody(config),
     ready: () => running,
-    routes: [...messageRoutes(ctx), ...deviceRoutes(ctx), ...tokenRoutes(ctx), ...adminRoutes(ctx)],
+    routes: [...messageRoutes(ctx, runner), ...scheduleRoutes(ctx), ...deviceRoutes(ctx), ...tokenRoutes(ctx), ...adminRoutes(ctx)],
   });
   let port = config.port;
+  let workers: Worker[] = [];
 
   const stop = once(async () => {
     running = false;
+    const stopping = workers;
+    workers = [];
+    await Promise.all(stopping.map((w) => w.stop()));
     await http.stop();
     try {
       await withTimeout('center: finishing sends', DRAIN_MS, () => ctx.sender.drain());
@@ -71,6 +85,7 @@ export function createCenter(config: CenterConfig, deps: CenterDeps): Center {
   return {
     async start() {
       port = await http.start();
+      workers = [startMulticastWorker(ctx), startScheduledWorker(ctx, runner), startPacedWorker(ctx)];
       running = true;
     },
     stop,

@@ -1,8 +1,8 @@
 import type { Session } from '../../shared/contracts/register';
-import { HttpError } from '../../shared/http/errors';
+import { HttpError, badRequest } from '../../shared/http/errors';
 import type { Route } from '../../shared/http/http-server';
 import type { CenterContext } from './context';
-import { checkId } from './push-request';
+import { MAX_TAGS, checkId, checkIds } from './push-target';
 
 async function lookup(ctx: CenterContext, app: string, devices: string[]): Promise<Map<string, Session>> {
   const out = new Map<string, Session>();
@@ -21,7 +21,17 @@ async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** GET /v1/apps/:app/devices/:device and GET /v1/apps/:app/users/:user. */
+/** Checks a PUT .../tags body {tags: [...]}: 0..MAX_TAGS tags (none clears them), deduplicated. */
+function parseTags(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body must be a JSON object {tags: [...]}');
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => k !== 'tags');
+  if (unknown.length) throw badRequest(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  if (!('tags' in b)) throw badRequest('missing "tags": a list of tags ([] clears them)', 'bad_tags');
+  return checkIds(b.tags, 'tags', MAX_TAGS, 'bad_tags', 'bad_tags', true);
+}
+
+/** GET /v1/apps/:app/devices/:device (with its tags), PUT .../devices/:device/tags, GET /v1/apps/:app/users/:user. */
 export function deviceRoutes(ctx: CenterContext): Route[] {
   return [
     {
@@ -30,9 +40,23 @@ export function deviceRoutes(ctx: CenterContext): Route[] {
       handler: async (r) => {
         const app = await ctx.auth.app(r);
         const device = checkId(r.params.device, 'device id', 'bad_id');
-        const s = (await guarded('could not look up the device', () => lookup(ctx, app.id, [device]))).get(device);
-        if (!s) return { body: { device, online: false } };
-        return { body: { device, online: true, room: s.roomId, since: s.since, user: s.user } };
+        const [sessions, tags] = await guarded('could not look up the device', () =>
+          Promise.all([lookup(ctx, app.id, [device]), ctx.register.tagsOf(app.id, device)]),
+        );
+        const s = sessions.get(device);
+        if (!s) return { body: { device, online: false, tags } };
+        return { body: { device, online: true, room: s.roomId, since: s.since, user: s.user, tags } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/v1/apps/:app/devices/:device/tags',
+      handler: async (r) => {
+        const app = await ctx.auth.app(r);
+        const device = checkId(r.params.device, 'device id', 'bad_id');
+        const tags = parseTags(r.body);
+        await guarded('could not set the tags', () => ctx.register.setTags(app.id, device, tags));
+        return { body: { device, tags } };
       },
     },
     {

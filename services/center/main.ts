@@ -5,6 +5,8 @@ import { once } from '../../shared/lifecycle/lifecycle';
 import { runMain } from '../../shared/lifecycle/run-main';
 import { createLogger } from '../../shared/log/log';
 import { createRegistry } from '../../shared/metrics/metrics';
+import { createMemoryQueue } from '../../shared/queue/memory-queue';
+import { createMemoryRoomRegistry } from '../../shared/room-registry/memory-room-registry';
 import { createMemorySessionStore } from '../register/store/memory-session-store';
 import { saverSchema } from '../saver/config';
 import { createSaver } from '../saver/saver';
@@ -12,7 +14,8 @@ import { createCenter } from './center';
 import { centerSchema } from './config';
 
 // Alone, the center has no peers yet: RPC wiring to register, saver and rooms comes with
-// cluster mode, so this process stores pushes in an in-memory saver and hands them to no room.
+// cluster mode, so this process stores pushes in an in-memory saver, queues work on an
+// in-memory queue (shared with no other center) and hands pushes to no room.
 const log = createLogger({ service: 'center' });
 runMain('center', log, async () => {
   const config = loadConfig('center', centerSchema);
@@ -25,7 +28,9 @@ runMain('center', log, async () => {
   });
   const register = createMemorySessionStore();
   const saver = createSaver(loadConfig('saver', saverSchema, { driver: 'memory' }), { log, metrics });
-  const center = createCenter(config, { apps, register, saver, rooms: { room: () => undefined }, log, metrics });
+  const queue = createMemoryQueue({ log });
+  const registry = createMemoryRoomRegistry();
+  const center = createCenter(config, { apps, register, saver, rooms: { room: () => undefined }, queue, registry, log, metrics });
   return {
     async start() {
       await saver.start();
@@ -33,7 +38,7 @@ runMain('center', log, async () => {
     },
     stop: once(async () => {
       await center.stop();
-      await Promise.all([saver.stop(), register.close(), apps.close()]);
+      await Promise.all([saver.stop(), register.close(), apps.close(), queue.close(), registry.close()]);
     }),
   };
 });

@@ -1,35 +1,21 @@
-import type { DeviceKey } from '../../shared/contracts/register';
 import type { Message } from '../../shared/contracts/saver';
 import { HttpError, badRequest, notFound } from '../../shared/http/errors';
 import type { Route } from '../../shared/http/http-server';
 import { counter } from '../../shared/metrics/metrics';
 import type { CenterContext } from './context';
+import type { PushRunner } from './dispatch';
 import { newMessageId } from './message-id';
 import { type PushRequest, parsePushRequest } from './push-request';
+import { MAX_MESSAGE_ID, schedulePush } from './schedule';
 
-/** Longest message id the saver keeps (ours are 32). */
-const MAX_MESSAGE_ID = 64;
-
-/** A dependency failed: answer 503 and say what could not be done. */
-function unavailable(what: string, err: unknown): HttpError {
-  return new HttpError(503, 'unavailable', `${what}: ${(err as Error)?.message ?? String(err)}`);
-}
-
-async function resolveDevices(ctx: CenterContext, app: string, req: PushRequest): Promise<string[]> {
-  if (req.kind === 'unicast') return req.ids;
-  try {
-    const pairs = await ctx.register.userDevices(app, req.ids);
-    return [...new Set(pairs.map((p) => p.device))];
-  } catch (err) {
-    ctx.log.error('user lookup failed', { app, users: req.ids.length, err });
-    throw unavailable('could not resolve the users\' devices, nothing was stored or sent', err);
-  }
-}
-
-function buildMessage(app: string, req: PushRequest): Message {
-  const created = Date.now();
-  return {
-    id: newMessageId(created),
+/**
+ * The message of a push. A scheduled one is created at sendAt (its ttl counts from then), so
+ * it runs as if it were posted at that time; its id still sorts by when it was posted.
+ */
+function buildMessage(app: string, req: PushRequest, now = Date.now()): Message {
+  const created = req.sendAt ?? now;
+  const message: Message = {
+    id: newMessageId(now),
     app,
     kind: req.kind,
     payload: req.payload,
@@ -38,13 +24,16 @@ function buildMessage(app: string, req: PushRequest): Message {
     expires: req.ttlSeconds === 0 ? 0 : created + req.ttlSeconds * 1000,
     qos: req.qos,
   };
+  // A broadcast has no topic: its log is the app's ('').
+  if ('topic' in req.to) message.topic = req.to.topic;
+  return message;
 }
 
 /** POST /v1/apps/:app/messages and GET /v1/apps/:app/messages/:id. */
-export function messageRoutes(ctx: CenterContext): Route[] {
-  const accepted = counter(ctx.metrics, 'herald_center_pushes_total', 'Pushes accepted (stored), by kind', ['kind']);
+export function messageRoutes(ctx: CenterContext, runner: PushRunner): Route[] {
+  const accepted = counter(ctx.metrics, 'herald_center_pushes_total', 'Pushes accepted (stored or queued), by kind', ['kind']);
   const targets = counter(ctx.metrics, 'herald_center_push_targets_total', 'Target devices of accepted pushes, by kind', ['kind']);
-  const failed = counter(ctx.metrics, 'herald_center_push_errors_total', 'Pushes refused because a dependency failed', ['stage']);
+  const scheduled = counter(ctx.metrics, 'herald_center_scheduled_total', 'Pushes scheduled with sendAt, by kind', ['kind']);
   const { config } = ctx;
 
   return [
@@ -54,26 +43,16 @@ export function messageRoutes(ctx: CenterContext): Route[] {
       handler: async (r) => {
         const app = await ctx.auth.app(r);
         const req = parsePushRequest(r.body, config);
-        let devices: string[];
-        try {
-          devices = await resolveDevices(ctx, app.id, req);
-        } catch (err) {
-          failed.inc({ stage: 'register' });
-          throw err;
-        }
         const message = buildMessage(app.id, req);
-        const keys: DeviceKey[] = devices.map((device) => ({ app: app.id, device }));
-        try {
-          await ctx.saver.store(message, keys);
-        } catch (err) {
-          failed.inc({ stage: 'saver' });
-          ctx.log.error('store failed', { app: app.id, id: message.id, targets: keys.length, err });
-          throw unavailable('could not store the message, nothing was sent', err);
+        if (req.sendAt !== undefined) {
+          await schedulePush(ctx, message, req.to, req.rate, req.sendAt);
+          scheduled.inc({ kind: req.kind });
+          return { status: 202, body: { id: message.id, sendAt: req.sendAt } };
         }
+        const out = await runner.run(message, req.to, req.rate);
         accepted.inc({ kind: req.kind });
-        targets.inc({ kind: req.kind }, keys.length);
-        if (devices.length) ctx.sender.send(message, devices);
-        return { status: 202, body: { id: message.id, targets: keys.length } };
+        if (out.targets !== undefined) targets.inc({ kind: req.kind }, out.targets);
+        return { status: 202, body: { id: message.id, ...out } };
       },
     },
     {
@@ -87,7 +66,7 @@ export function messageRoutes(ctx: CenterContext): Route[] {
         try {
           status = await ctx.saver.status(app.id, id);
         } catch (err) {
-          throw unavailable('could not read the message status', err);
+          throw new HttpError(503, 'unavailable', `could not read the message status: ${(err as Error)?.message ?? String(err)}`);
         }
         if (!status) throw notFound(`no message ${id} in app ${app.id}`, 'unknown_message');
         return { body: status };

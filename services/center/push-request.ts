@@ -1,4 +1,9 @@
+import type { PushTarget } from '../../shared/contracts/tasks';
 import { HttpError, badRequest } from '../../shared/http/errors';
+import type { PushKindName } from '../../shared/protocol/codes';
+import { isPaceable, kindOf, parseTarget } from './push-target';
+
+export { MAX_ID_LENGTH, checkId } from './push-target';
 
 /** Limits a push request is checked against (from the center's config). */
 export interface PushLimits {
@@ -6,53 +11,30 @@ export interface PushLimits {
   defaultTtlSeconds: number;
   maxTtlSeconds: number;
   maxTargets: number;
+  /** Latest sendAt, seconds from now. */
+  maxScheduleSeconds: number;
 }
 
 /** A checked POST /messages body. */
 export interface PushRequest {
-  kind: 'unicast' | 'user';
-  /** Device ids (kind unicast) or user ids (kind user), deduplicated, in request order. */
-  ids: string[];
+  /** Devices, users and tags deduplicated in request order; tags with their mode ('or' by default). */
+  to: PushTarget;
+  kind: PushKindName;
   payload: Uint8Array;
   ttlSeconds: number;
   qos: 0 | 1;
+  /** When to send, ms since the Unix epoch; undefined = now. */
+  sendAt?: number;
+  /** Deliveries per second, cluster-wide (broadcast, topic and tag pushes); 0 = not paced. */
+  rate: number;
 }
 
-/** Longest device or user id. */
-export const MAX_ID_LENGTH = 128;
-const FIELDS = new Set(['to', 'payload', 'payloadBase64', 'ttl', 'qos']);
+/** Highest rate, deliveries per second. */
+export const MAX_RATE = 100_000;
+const FIELDS = new Set(['to', 'payload', 'payloadBase64', 'ttl', 'qos', 'sendAt', 'rate']);
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-const notImplemented = (what: string): HttpError =>
-  new HttpError(501, 'not_implemented', `${what} pushes are not implemented yet: broadcast, topic and tag pushes come with the queue`);
-
-/** Checks one id (device or user): a non-empty string of at most MAX_ID_LENGTH characters. */
-export function checkId(v: unknown, what: string, code = 'bad_target'): string {
-  if (typeof v !== 'string' || v === '') throw badRequest(`${what} must be a non-empty string`, code);
-  if (v.length > MAX_ID_LENGTH) throw badRequest(`${what} is longer than ${MAX_ID_LENGTH} characters`, code);
-  return v;
-}
-
-function parseTargets(to: unknown, maxTargets: number): Pick<PushRequest, 'kind' | 'ids'> {
-  if (to === undefined) throw badRequest('missing "to": give {devices: [...]} or {users: [...]}', 'bad_target');
-  if (typeof to !== 'object' || to === null || Array.isArray(to)) throw badRequest('"to" must be an object', 'bad_target');
-  const t = to as Record<string, unknown>;
-  if ('all' in t) throw notImplemented('broadcast');
-  if ('topic' in t) throw notImplemented('topic');
-  if ('tags' in t) throw notImplemented('tag');
-  const keys = Object.keys(t);
-  if (keys.length !== 1 || (keys[0] !== 'devices' && keys[0] !== 'users')) {
-    throw badRequest('"to" must have exactly one of "devices" or "users"', 'bad_target');
-  }
-  const field = keys[0];
-  const list = t[field];
-  if (!Array.isArray(list)) throw badRequest(`to.${field} must be a list of ids`, 'bad_target');
-  if (list.length === 0) throw badRequest(`to.${field} is empty`, 'bad_target');
-  if (list.length > maxTargets) throw badRequest(`to.${field} has ${list.length} ids, more than ${maxTargets}`, 'too_many_targets');
-  const ids = new Set<string>();
-  for (let i = 0; i < list.length; i++) ids.add(checkId(list[i], `to.${field}[${i}]`));
-  return { kind: field === 'devices' ? 'unicast' : 'user', ids: [...ids] };
-}
+/** ISO-8601 date and time with an explicit zone (Date.parse alone accepts too much). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 function parsePayload(b: Record<string, unknown>, max: number): Uint8Array {
   const hasJson = 'payload' in b;
@@ -84,20 +66,44 @@ function parseQos(v: unknown): 0 | 1 {
   return v;
 }
 
-/** Checks a POST /messages body; throws HttpError (400, 413 or 501) naming the bad field. */
-export function parsePushRequest(body: unknown, limits: PushLimits): PushRequest {
+/** sendAt: ms since the epoch or an ISO-8601 string with a zone; in the future, at most maxScheduleSeconds ahead. */
+function parseSendAt(v: unknown, limits: PushLimits, now: number): number | undefined {
+  if (v === undefined) return undefined;
+  let at: number;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) at = v;
+  else if (typeof v === 'string' && ISO_TIME.test(v)) at = Date.parse(v);
+  else throw badRequest('sendAt must be milliseconds since the Unix epoch or an ISO-8601 time with a zone (e.g. 2030-01-02T03:04:05Z)', 'bad_send_at');
+  if (Number.isNaN(at)) throw badRequest(`sendAt ${JSON.stringify(v)} is not a valid time`, 'bad_send_at');
+  if (at <= now) throw badRequest('sendAt must be in the future', 'bad_send_at');
+  if (at > now + limits.maxScheduleSeconds * 1000) {
+    throw badRequest(`sendAt must be at most ${limits.maxScheduleSeconds} seconds from now`, 'bad_send_at');
+  }
+  return at;
+}
+
+function parseRate(v: unknown, to: PushTarget): number {
+  if (v === undefined) return 0;
+  if (!isPaceable(to)) throw badRequest('rate applies to broadcast, topic and tag pushes only', 'bad_rate');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_RATE) {
+    throw badRequest(`rate must be an integer number of deliveries per second from 1 to ${MAX_RATE}`, 'bad_rate');
+  }
+  return v;
+}
+
+/** Checks a POST /messages body; throws HttpError (400 or 413) naming the bad field. */
+export function parsePushRequest(body: unknown, limits: PushLimits, now = Date.now()): PushRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body must be a JSON object');
   const b = body as Record<string, unknown>;
   const unknown = Object.keys(b).filter((k) => !FIELDS.has(k));
-  if (unknown.includes('sendAt') || unknown.includes('rate')) {
-    throw new HttpError(501, 'not_implemented', 'sendAt and rate are not implemented yet: they come with the queue');
-  }
   if (unknown.length) throw badRequest(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
-  const targets = parseTargets(b.to, limits.maxTargets);
+  const to = parseTarget(b.to, limits.maxTargets);
   return {
-    ...targets,
+    to,
+    kind: kindOf(to),
     payload: parsePayload(b, limits.maxPayloadBytes),
     ttlSeconds: parseTtl(b.ttl, limits),
     qos: parseQos(b.qos),
+    sendAt: parseSendAt(b.sendAt, limits, now),
+    rate: parseRate(b.rate, to),
   };
 }

@@ -14,10 +14,20 @@ export interface SenderDeps {
   lookupBatch: number;
 }
 
-/** Hands stored messages to the rooms holding their targets, in the background. */
+/** Where a broadcast/topic message sits in its log, for deliveries one by one (paced). */
+export interface LogRef {
+  log: string;
+  seq: number;
+}
+
+/** Hands stored messages to the rooms holding their targets. */
 export interface Sender {
-  /** Starts sending; never throws (failures are logged and counted, the message stays stored). */
+  /** Starts sending in the background; never throws (failures are logged and counted, the message stays stored). */
   send(message: Message, devices: string[]): void;
+  /** As send, awaited: looks the devices up in batches and hands each room its batch; never rejects. */
+  sendNow(message: Message, devices: string[]): Promise<void>;
+  /** Hands sessions already looked up to their rooms, one deliver() per room; never rejects. */
+  toRooms(message: Message, sessions: Session[], log?: LogRef): Promise<void>;
   /** Sends in progress. */
   inFlight(): number;
   /** Resolves when every send started so far has finished. */
@@ -25,12 +35,17 @@ export interface Sender {
 }
 
 /** Groups sessions by room: one RoomDelivery batch per room. */
-export function groupByRoom(sessions: Session[], message: Message): Map<string, RoomDelivery[]> {
+export function groupByRoom(sessions: Session[], message: Message, log?: LogRef): Map<string, RoomDelivery[]> {
   const byRoom = new Map<string, RoomDelivery[]>();
   for (const s of sessions) {
     let batch = byRoom.get(s.roomId);
     if (!batch) byRoom.set(s.roomId, (batch = []));
-    batch.push({ connId: s.connId, app: s.app, device: s.device, message });
+    const d: RoomDelivery = { connId: s.connId, app: s.app, device: s.device, message };
+    if (log) {
+      d.log = log.log;
+      d.seq = log.seq;
+    }
+    batch.push(d);
   }
   return byRoom;
 }
@@ -82,21 +97,33 @@ export function createSender(deps: SenderDeps): Sender {
       const sessions = await next;
       const from = i + lookupBatch;
       next = from < devices.length ? lookup(message, devices.slice(from, from + lookupBatch)) : undefined;
-      const byRoom = groupByRoom(sessions, message);
-      await Promise.all([...byRoom].map(([roomId, batch]) => toRoom(message, roomId, batch)));
+      await toRooms(message, sessions);
     }
     handoff.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
+  async function toRooms(message: Message, sessions: Session[], logRef?: LogRef): Promise<void> {
+    const byRoom = groupByRoom(sessions, message, logRef);
+    await Promise.all([...byRoom].map(([roomId, batch]) => toRoom(message, roomId, batch)));
+  }
+
+  async function guarded(message: Message, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      errors.inc({ stage: 'internal' });
+      log.error('send failed', { id: message.id, err });
+    }
+  }
+
   return {
     send(message, devices) {
-      const p = sendAll(message, devices).catch((err: unknown) => {
-        errors.inc({ stage: 'internal' });
-        log.error('send failed', { id: message.id, err });
-      });
+      const p = guarded(message, () => sendAll(message, devices));
       running.add(p);
       void p.finally(() => running.delete(p));
     },
+    sendNow: (message, devices) => guarded(message, () => sendAll(message, devices)),
+    toRooms: (message, sessions, logRef) => guarded(message, () => toRooms(message, sessions, logRef)),
     inFlight: () => running.size,
     async drain() {
       while (running.size) await Promise.all([...running]);

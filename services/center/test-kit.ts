@@ -7,6 +7,10 @@ import type { SaverService } from '../../shared/contracts/saver';
 import { loadConfig } from '../../shared/config/config';
 import type { LogFields, Logger } from '../../shared/log/log';
 import { createRegistry } from '../../shared/metrics/metrics';
+import { createMemoryQueue } from '../../shared/queue/memory-queue';
+import type { Queue } from '../../shared/queue/queue';
+import { createMemoryRoomRegistry } from '../../shared/room-registry/memory-room-registry';
+import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import { createMemorySessionStore } from '../register/store/memory-session-store';
 import { saverSchema } from '../saver/config';
 import { createSaver } from '../saver/saver';
@@ -52,11 +56,43 @@ export function recordingLogger(lines: { level: string; msg: string; fields?: Lo
   return log;
 }
 
-export interface Harness {
-  center: Center;
+/** What centers share: one register, saver, queue, room registry and set of rooms (r1, r2). */
+export interface Shared {
   sessions: SessionStore;
   saver: SaverService;
   rooms: RecordingRooms;
+  queue: Queue;
+  /** r1 and r2 announced for a minute. */
+  registry: RoomRegistry;
+  close(): Promise<void>;
+}
+
+export async function sharedDeps(log: Logger = recordingLogger()): Promise<Shared> {
+  const sessions = createMemorySessionStore();
+  const saver = createSaver(loadConfig('saver', saverSchema, { driver: 'memory', cleanupIntervalMs: 0 }, {}), { log, metrics: createRegistry() });
+  await saver.start();
+  const queue = createMemoryQueue({ log });
+  const registry = createMemoryRoomRegistry();
+  for (const id of ['r1', 'r2']) {
+    await registry.announce({ id, urls: [`ws://127.0.0.1:1/${id}`], zone: 'z1', networks: [], connections: 0, capacity: 1000, draining: false }, 60_000);
+  }
+  return {
+    sessions,
+    saver,
+    queue,
+    registry,
+    rooms: recordingRooms(['r1', 'r2']),
+    async close() {
+      await queue.close();
+      await saver.stop();
+      await sessions.close();
+      await registry.close();
+    },
+  };
+}
+
+export interface Harness extends Omit<Shared, 'close'> {
+  center: Center;
   logs: { level: string; msg: string; fields?: LogFields }[];
   // Answers are checked field by field in tests, so any JSON shape is accepted here.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -69,32 +105,43 @@ export interface HarnessOptions {
   /** Wraps the real saver or register (e.g. to make it fail). */
   saver?: (real: SaverService) => SaverService;
   register?: (real: RegisterService) => RegisterService;
+  queue?: (real: Queue) => Queue;
+  /** Deps shared with other centers (closed by their owner); default: new ones, closed by close(). */
+  shared?: Shared;
 }
 
-/** Starts a center on port 0 over the real in-memory register and saver, apps APP1 and APP2, rooms r1 and r2. */
+/** Starts a center on port 0 over the real in-memory register, saver and queue, apps APP1 and APP2, rooms r1 and r2. */
 export async function startCenter(opts: HarnessOptions = {}): Promise<Harness> {
   const logs: Harness['logs'] = [];
   const log = recordingLogger(logs);
   const metrics = createRegistry();
-  const sessions = createMemorySessionStore();
-  const saver = createSaver(loadConfig('saver', saverSchema, { driver: 'memory', cleanupIntervalMs: 0 }, {}), { log, metrics });
-  await saver.start();
-  const rooms = recordingRooms(['r1', 'r2']);
-  const config = loadConfig('center', centerSchema, { port: 0, adminToken: ADMIN, ...opts.config }, {});
-  const center = createCenter(config, {
-    apps: createMemoryAppStore([APP1, APP2]),
-    register: opts.register ? opts.register(sessions) : sessions,
-    saver: opts.saver ? opts.saver(saver) : saver,
-    rooms,
-    log,
-    metrics,
-  });
-  await center.start();
+  const shared = opts.shared ?? (await sharedDeps(log));
+  const { sessions, saver, rooms, queue, registry } = shared;
+  let center: Center;
+  try {
+    const config = loadConfig('center', centerSchema, { port: 0, adminToken: ADMIN, ...opts.config }, {});
+    center = createCenter(config, {
+      apps: createMemoryAppStore([APP1, APP2]),
+      register: opts.register ? opts.register(sessions) : sessions,
+      saver: opts.saver ? opts.saver(saver) : saver,
+      rooms,
+      queue: opts.queue ? opts.queue(queue) : queue,
+      registry,
+      log,
+      metrics,
+    });
+    await center.start();
+  } catch (err) {
+    if (!opts.shared) await shared.close();
+    throw err;
+  }
   return {
     center,
     sessions,
     saver,
     rooms,
+    queue,
+    registry,
     logs,
     async call(method, path, body, key = APP1.apiKeys[0]) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -106,8 +153,7 @@ export async function startCenter(opts: HarnessOptions = {}): Promise<Harness> {
     },
     async close() {
       await center.stop();
-      await saver.stop();
-      await sessions.close();
+      if (!opts.shared) await shared.close();
     },
   };
 }
@@ -118,5 +164,14 @@ export async function until(what: string, check: () => boolean, ms = 2000): Prom
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Polls an async check until it is true, failing after ms. */
+export async function untilAsync(what: string, check: () => Promise<boolean>, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -52,3 +52,31 @@ test('register config: env overrides and bad values name the option', () => {
   assert.equal(c.sessionTtlSeconds, 60);
   assert.throws(() => loadConfig('register', registerSchema, {}, { HERALD_REGISTER_DRIVER: 'mongo' }), /register\.driver: must be one of/);
 });
+
+test('register passes tags and subscriptions through and counts them', async () => {
+  const metrics = createRegistry();
+  const reg = createRegister(loadConfig('register', registerSchema, {}, {}), { log, metrics });
+  await reg.start();
+  try {
+    await reg.setTags('a', 'd1', ['vip', 'beta']);
+    await reg.setTags('a', 'd2', ['vip']);
+    assert.deepEqual(await reg.tagsOf('a', 'd1'), ['beta', 'vip']);
+    assert.deepEqual(await reg.devicesByTags('a', ['vip', 'beta'], 'and', '', 10), { devices: ['d1'], cursor: '' });
+    assert.deepEqual((await reg.devicesByTags('a', ['vip', 'beta'], 'or', '', 10)).devices.sort(), ['d1', 'd2']);
+    await reg.subscribe('a', 'd1', ['news']);
+    assert.deepEqual(await reg.subscriptions('a', 'd1'), ['news']);
+    assert.deepEqual(await reg.subscribers('a', 'news', '', 10), { devices: ['d1'], cursor: '' });
+    await reg.unsubscribe('a', 'd1', ['news']);
+    assert.deepEqual(await reg.subscriptions('a', 'd1'), []);
+    await assert.rejects(reg.setTags('a', 'd1', ['']), /tags\[0\]/);
+  } finally {
+    await reg.stop();
+  }
+  await assert.rejects(reg.tagsOf('a', 'd1'), /not running/);
+  const text = await metrics.metrics();
+  assert.match(text, /herald_register_ops_total\{op="setTags",result="ok"\} 2/);
+  assert.match(text, /herald_register_ops_total\{op="setTags",result="error"\} 1/);
+  assert.match(text, /herald_register_items_total\{op="setTags"\} 3/);
+  assert.match(text, /herald_register_ops_total\{op="subscribers",result="ok"\} 1/);
+  assert.match(text, /herald_register_op_seconds_count\{op="devicesByTags"\} 2/);
+});

@@ -20,7 +20,7 @@ type Op = keyof RegisterService;
 export function createRegister(config: RegisterConfig, deps: RegisterDeps): RegisterService & Service {
   const log = deps.log.child({ service: 'register' });
   const ops = counter(deps.metrics, 'herald_register_ops_total', 'Register calls by operation and result', ['op', 'result']);
-  const items = counter(deps.metrics, 'herald_register_items_total', 'Sessions, refs, devices or users passed to register calls', ['op']);
+  const items = counter(deps.metrics, 'herald_register_items_total', 'Sessions, refs, devices, users, tags or topics passed to register calls', ['op']);
   const seconds = histogram(deps.metrics, 'herald_register_op_seconds', 'Register call latency', ['op']);
   let store: ManagedSessionStore | undefined;
   let stopped = false;
@@ -54,6 +54,14 @@ export function createRegister(config: RegisterConfig, deps: RegisterDeps): Regi
     lookupDevices: (app, devices) => measure('lookupDevices', size(devices), (s) => s.lookupDevices(app, devices)),
     userDevices: (app, users) => measure('userDevices', size(users), (s) => s.userDevices(app, users)),
     listRoom: (roomId) => measure('listRoom', 1, (s) => s.listRoom(roomId)),
+    setTags: (app, device, tags) => measure('setTags', size(tags), (s) => s.setTags(app, device, tags)),
+    tagsOf: (app, device) => measure('tagsOf', 1, (s) => s.tagsOf(app, device)),
+    devicesByTags: (app, tags, mode, cursor, count) =>
+      measure('devicesByTags', size(tags), (s) => s.devicesByTags(app, tags, mode, cursor, count)),
+    subscribe: (app, device, topics) => measure('subscribe', size(topics), (s) => s.subscribe(app, device, topics)),
+    unsubscribe: (app, device, topics) => measure('unsubscribe', size(topics), (s) => s.unsubscribe(app, device, topics)),
+    subscriptions: (app, device) => measure('subscriptions', 1, (s) => s.subscriptions(app, device)),
+    subscribers: (app, topic, cursor, count) => measure('subscribers', 1, (s) => s.subscribers(app, topic, cursor, count)),
     async start() {
       if (store) throw new Error('register already started');
       if (stopped) throw new Error('register was stopped');

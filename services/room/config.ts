@@ -26,13 +26,19 @@ export const roomSchema = {
   maxPayload: int(64 * KiB, 'largest client frame in bytes (bigger: FrameTooLarge)', 16),
   rateLimitPerSecond: int(50, 'client frames per second per connection (token bucket rate)', 1),
   rateLimitBurst: int(100, 'client frames in a burst per connection (token bucket size)', 1),
-  maxBackpressure: int(MiB, 'bytes buffered for a socket before it is closed as a slow consumer', KiB),
+  maxBackpressure: int(MiB, 'bytes buffered for a socket beyond which publishes skip it (resent from the log when it drains)', KiB),
+  slowConsumerMs: int(10_000, 'a socket over maxBackpressure this long is closed as a slow consumer', 1),
+  slowScanBatch: int(2000, 'connections checked for backpressure per tick (a bounded scan)', 1),
+  catchupIntervalMs: int(1000, 'least time between two log catch-ups of one connection after it drained', 0),
   touchIntervalMs: int(30_000, 'how often live sessions are touched in register (one batch)', 10),
   announceIntervalMs: int(5000, 'how often the room announces itself (TTL is 3x)', 10),
   allowFallback: bool(false, 'start even when uWebSockets.js runs its slow pure-JS fallback'),
   closeBatchSize: int(1000, 'sockets closed per event-loop turn while draining', 1),
   maxTokens: int(16, 'most app tokens in one Auth frame', 1, 1000),
   pendingLimit: int(100, 'pending messages loaded per app at connect', 1, 10_000),
+  fanoutMaxInFlight: int(64, 'fan-out queue messages handed to the room at once (one publish pass)', 1, 10_000),
+  fanoutTimeoutMs: int(10_000, 'a fan-out message not finished within this is redelivered', 100),
+  logIdsMax: int(100_000, 'broadcast/topic message ids remembered room-wide so acks move watermarks', 100),
 } as const;
 
 export type RoomConfig = ConfigOf<typeof roomSchema>;

@@ -1,8 +1,10 @@
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { decodeClientFrame, FrameError, type ClientFrame } from '../../shared/protocol/codec';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
-import { closeConn, failConn, Phase, refsOf, sendFrame, type ConnState, type RoomContext } from './context';
+import { closeConn, failConn, Lag, Phase, refsOf, sendFrame, type ConnState, type RoomContext } from './context';
 import { handleAck, handleAuth, handleBind, handleUnbind } from './session';
+import { onDrain } from './slow';
+import { handleSubscribe, handleUnsubscribe } from './subscriptions';
 
 /** The WebSocket half of the room: the room's handlers bound to ctx once (no per-socket closures). */
 export interface ConnectionHandlers {
@@ -27,6 +29,11 @@ function newState(ctx: RoomContext): ConnState {
     touched: false,
     network: 'unknown',
     platform: '',
+    slowSince: 0,
+    lag: Lag.None,
+    dropped: false,
+    catchupAt: 0,
+    logMark: 0,
     deadline: 0,
     bucket: -1,
   };
@@ -142,9 +149,11 @@ function dispatch(ctx: RoomContext, state: ConnState, frame: ClientFrame, now: n
       return run(ctx, state, 'unbind', handleUnbind(ctx, state, seq, frame.unbind!.app ?? ''));
     case 'auth':
       return sendFrame(ctx, state, { seq, error: { code: ErrorCode.AlreadyAuthenticated, message: 'already authenticated' } }, 'error');
-    case 'upstream':
     case 'subscribe':
+      return run(ctx, state, 'subscribe', handleSubscribe(ctx, state, seq, frame.subscribe!));
     case 'unsubscribe':
+      return run(ctx, state, 'unsubscribe', handleUnsubscribe(ctx, state, seq, frame.unsubscribe!));
+    case 'upstream':
       return notImplemented(ctx, state, seq, frame.body);
   }
 }
@@ -192,6 +201,7 @@ export function createConnectionHandlers(ctx: RoomContext, maxPayloadLength: num
       open: (ws) => open(ctx, ws),
       message: (ws, data, isBinary) => message(ctx, ws, data, isBinary),
       close: (ws, code) => close(ctx, ws, code),
+      drain: (ws) => onDrain(ctx, ws),
     },
   };
 }

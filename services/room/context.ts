@@ -4,14 +4,24 @@ import type { RegisterService, SessionRef } from '../../shared/contracts/registe
 import type { SaverService } from '../../shared/contracts/saver';
 import type { Logger } from '../../shared/log/log';
 import { encodeServerFrame, type ServerFrameInit } from '../../shared/protocol/codec';
-import { CloseCode, type ErrorCode } from '../../shared/protocol/codes';
+import type { ErrorCode } from '../../shared/protocol/codes';
 import type { RoomConfig } from './config';
 import type { RoomMetrics, ServerFrameType } from './room-metrics';
+import type { LogIds } from './log-ids';
 import type { Sweepable, Sweeper } from './sweeper';
 
 /** Connection phases: waiting for Auth, Auth in progress, authenticated, closed. */
 export const Phase = { Open: 0, Authing: 1, Ready: 2, Closed: 3 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/**
+ * Whether a connection may have missed broadcast/topic pushes (uWS publish skips a socket over
+ * maxBackpressure): none; missed (catch up from the log once it drains); catching up (the log
+ * read is in flight). While it lags, a log ack above ackLimits is dropped, so an ack of a later
+ * message cannot move the watermark over a skipped one (the catch-up resends it).
+ */
+export const Lag = { None: 0, Missed: 1, CatchingUp: 2 } as const;
+export type Lag = (typeof Lag)[keyof typeof Lag];
 
 /** One app bound on a connection. */
 export interface Binding {
@@ -45,6 +55,25 @@ export interface ConnState extends Sweepable {
   touched: boolean;
   network: string;
   platform: string;
+  /** When the socket was first seen over maxBackpressure (ms), 0 when it is not. */
+  slowSince: number;
+  lag: Lag;
+  /** A push write was dropped by uWS (over maxBackpressure): the catch-up reloads the inbox too. */
+  dropped: boolean;
+  /** Start of the last log catch-up (ms), for its rate limit. */
+  catchupAt: number;
+  /** ctx.logPublishes when this socket was last known not to have skipped anything. */
+  logMark: number;
+  /**
+   * Only while it lags: per log (logKey(app, log)) the highest seq a catch-up wrote with no gap
+   * above the watermark; acks up to it are safe. Absent otherwise (no per-connection map).
+   */
+  ackLimits?: Map<string, number>;
+}
+
+/** Key of an app's log in ackLimits. */
+export function logKey(app: string, log: string): string {
+  return `${app}\u0000${log}`;
 }
 
 export interface RoomDeps {
@@ -69,6 +98,10 @@ export interface RoomContext extends RoomDeps {
   /** Refs waiting for the next batched unregister (flushed on the next tick). */
   unregisterQueue: SessionRef[];
   scheduleUnregister(): void;
+  /** Broadcast/topic message ids written by this room -> their log position, so acks move watermarks. */
+  logIds: LogIds;
+  /** Publish passes that carried logged (qos 1) messages so far: a drained socket compares its logMark. */
+  logPublishes: number;
 }
 
 /** True once the close handler ran (a function, so TS does not narrow phase across awaits). */
@@ -76,11 +109,25 @@ export function isClosed(state: ConnState): boolean {
   return state.phase === Phase.Closed;
 }
 
+/** uWS send(): the frame was dropped, the socket being over maxBackpressure. */
+export const DROPPED = 2;
+
 /** Writes one encoded frame; the caller corks when outside a uWS callback. */
 export function writeFrame(ctx: RoomContext, state: ConnState, bytes: Uint8Array, type: ServerFrameType): void {
   if (state.phase === Phase.Closed || !state.ws) return;
-  state.ws.send(bytes, true);
+  if (state.ws.send(bytes, true) === DROPPED) {
+    // Stored pushes stay stored: the catch-up after the socket drains (or the reconnect) resends them.
+    if (type === 'push') notePressure(state, Date.now(), true);
+    return;
+  }
   ctx.metrics.framesOut[type].inc();
+}
+
+/** Records that a socket is over maxBackpressure: it may miss publishes; the slow scan times it. */
+export function notePressure(state: ConnState, now: number, dropped = false): void {
+  if (state.slowSince === 0) state.slowSince = now;
+  state.lag = Lag.Missed;
+  if (dropped) state.dropped = true;
 }
 
 /** Encodes and writes a frame corked (safe from async code), then checks backpressure. */
@@ -92,11 +139,14 @@ export function sendFrame(ctx: RoomContext, state: ConnState, frame: ServerFrame
   checkBackpressure(ctx, state);
 }
 
-/** Closes a slow consumer whose buffered bytes stay above maxBackpressure after a write. */
+/**
+ * After a write: a socket now above maxBackpressure is marked (publishes will skip it); the
+ * slow scan closes it if it stays there for slowConsumerMs.
+ */
 export function checkBackpressure(ctx: RoomContext, state: ConnState): void {
   const ws = state.ws;
   if (state.phase === Phase.Closed || !ws) return;
-  if (ws.getBufferedAmount() > ctx.config.maxBackpressure) closeConn(state, CloseCode.SlowConsumer, 'slow consumer');
+  if (ws.getBufferedAmount() > ctx.config.maxBackpressure) notePressure(state, Date.now());
 }
 
 /** Closes gracefully with a code; the close handler does the cleanup. */

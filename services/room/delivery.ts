@@ -1,36 +1,13 @@
-import type { Delivery, Message } from '../../shared/contracts/saver';
+import type { Delivery, LogEntry, Message } from '../../shared/contracts/saver';
 import type { DeliverResult, RoomDelivery } from '../../shared/contracts/room';
-import { encodeServerFrame, PushKind } from '../../shared/protocol/codec';
-import type { PushKindName } from '../../shared/protocol/codes';
 import { checkBackpressure, Phase, writeFrame, type Binding, type ConnState, type RoomContext } from './context';
-
-const kindOf: Record<PushKindName, PushKind> = {
-  unicast: PushKind.PUSH_UNICAST,
-  user: PushKind.PUSH_USER,
-  tag: PushKind.PUSH_TAG,
-  topic: PushKind.PUSH_TOPIC,
-  broadcast: PushKind.PUSH_BROADCAST,
-};
+import { loadLogs, writeLogEntries } from './log-delivery';
+import { encodePush } from './push-frame';
 
 /** One push for one connection. */
 export interface Outgoing {
   state: ConnState;
   message: Message;
-}
-
-function encodePush(m: Message): Uint8Array {
-  return encodeServerFrame({
-    push: {
-      id: m.id,
-      app: m.app,
-      payload: m.payload,
-      kind: kindOf[m.kind] ?? PushKind.PUSH_UNICAST,
-      topic: m.topic ?? '',
-      created: m.created,
-      expires: m.expires,
-      qos: m.qos,
-    },
-  });
 }
 
 /**
@@ -72,12 +49,41 @@ function bindingOf(state: ConnState, app: string): Binding | undefined {
   return undefined;
 }
 
-/** RoomService.deliver: one saver.attempt for the batch, then one synchronous write pass. */
+/** Log messages (paced broadcast/topic pushes) of a deliver() batch: not in any inbox, so no saver.attempt. */
+function isLogged(d: RoomDelivery): boolean {
+  return typeof d.log === 'string' && typeof d.seq === 'number' && Number.isSafeInteger(d.seq) && d.seq > 0;
+}
+
+/** Counts the deliveries of a batch's log messages (one saver call; a failure only loses counts). */
+async function countLogged(ctx: RoomContext, logged: RoomDelivery[]): Promise<void> {
+  if (logged.length === 0) return;
+  const counts = new Map<string, { app: string; id: string; delivered: number }>();
+  for (const d of logged) {
+    const key = `${d.app}\u0000${d.message.id}`;
+    const c = counts.get(key);
+    if (c) c.delivered++;
+    else counts.set(key, { app: d.app, id: d.message.id, delivered: 1 });
+  }
+  try {
+    await ctx.saver.countLogDelivered([...counts.values()]);
+  } catch (err) {
+    ctx.metrics.errors.inc();
+    ctx.log.warn('countLogDelivered failed', { messages: counts.size, err });
+  }
+}
+
+/**
+ * RoomService.deliver: one saver.attempt for the inbox messages of the batch, then one
+ * synchronous write pass. Log messages (with log/seq) skip the attempt and are remembered so
+ * the device's ack moves its watermark.
+ */
 export async function deliverBatch(ctx: RoomContext, batch: RoomDelivery[]): Promise<DeliverResult> {
   if (!Array.isArray(batch)) throw new TypeError('deliver: batch must be an array');
   const started = performance.now();
   const out: Outgoing[] = [];
   const deliveries: Delivery[] = [];
+  const logOut: Outgoing[] = [];
+  const logged: RoomDelivery[] = [];
   let missing = 0;
   for (const d of batch) {
     const state = d ? ctx.conns.get(d.connId) : undefined;
@@ -86,37 +92,74 @@ export async function deliverBatch(ctx: RoomContext, batch: RoomDelivery[]): Pro
       missing++;
       continue;
     }
+    if (isLogged(d)) {
+      logOut.push({ state, message: d.message });
+      logged.push(d);
+      continue;
+    }
     out.push({ state, message: d.message });
     deliveries.push({ app: d.app, device: d.device, id: d.message.id });
   }
-  if (out.length === 0) return { sent: 0, missing, refused: 0 };
-  const allowed = await ctx.saver.attempt(deliveries);
+  if (out.length === 0 && logOut.length === 0) return { sent: 0, missing, refused: 0 };
+  const allowed = out.length > 0 ? await ctx.saver.attempt(deliveries) : [];
   let refused = 0;
   for (let i = 0; i < out.length; i++) {
     if (!allowed[i]) refused++;
     else if (out[i].state.phase !== Phase.Ready) missing++;
   }
-  const sent = writePushes(ctx, out, allowed);
+  const live = logged.filter((_d, i) => logOut[i].state.phase === Phase.Ready);
+  missing += logged.length - live.length;
+  // Remembered before the write, so an ack that comes back at once finds them.
+  for (const d of live) ctx.logIds.remember(d.message.id, { app: d.app, log: d.log!, seq: d.seq!, expires: d.message.expires });
+  const sent = writePushes(ctx, out.concat(logOut), allowed.concat(logOut.map((o) => o.state.phase === Phase.Ready)));
   ctx.metrics.deliverSeconds.observe((performance.now() - started) / 1000);
+  await countLogged(ctx, live);
   return { sent, missing, refused };
 }
 
-/** Loads the bindings' pending messages and delivers them through saver.attempt (after auth/bind). */
-export async function deliverPending(ctx: RoomContext, state: ConnState, bindings: Binding[]): Promise<void> {
+/** What deliverPending loads: the inbox (through saver.attempt), the logs (broadcast + subscribed topics), or both. */
+export interface PendingParts {
+  inbox: boolean;
+  logs: boolean;
+}
+
+const BOTH: PendingParts = { inbox: true, logs: true };
+
+/**
+ * Loads the bindings' pending inbox messages and log entries and writes them in one pass (after
+ * auth/bind, and for the next page once a full page was acked). Inbox messages go through
+ * saver.attempt; log entries do not.
+ */
+export async function deliverPending(ctx: RoomContext, state: ConnState, bindings: Binding[], parts: PendingParts = BOTH): Promise<void> {
   const limit = ctx.config.pendingLimit;
-  const lists = await Promise.all(bindings.map((b) => ctx.saver.pending(b.app, b.device, limit)));
+  const [lists, logs] = await Promise.all([
+    parts.inbox ? Promise.all(bindings.map((b) => ctx.saver.pending(b.app, b.device, limit))) : bindings.map((): Message[] => []),
+    parts.logs ? loadLogs(ctx, state, bindings) : bindings.map((): LogEntry[] => []),
+  ]);
   const out: Outgoing[] = [];
   const deliveries: Delivery[] = [];
   for (let i = 0; i < bindings.length; i++) {
-    bindings[i].backlog = lists[i].length >= limit ? new Set(lists[i].map((m) => m.id)) : undefined;
+    const full = lists[i].length >= limit || fullLogPage(logs[i], limit);
+    bindings[i].backlog = full ? new Set([...lists[i].map((m) => m.id), ...logs[i].map((e) => e.message.id)]) : undefined;
     for (const message of lists[i]) {
       out.push({ state, message });
       deliveries.push({ app: bindings[i].app, device: bindings[i].device, id: message.id });
     }
   }
-  if (out.length === 0 || state.phase !== Phase.Ready) return;
-  const allowed = await ctx.saver.attempt(deliveries);
+  const entries = logs.flat();
+  if ((out.length === 0 && entries.length === 0) || state.phase !== Phase.Ready) return;
+  const allowed = out.length > 0 ? await ctx.saver.attempt(deliveries) : [];
+  // Inbox first, then the logs, in the same turn.
   writePushes(ctx, out, allowed);
+  writeLogEntries(ctx, state, entries);
+}
+
+/** True when some log answered a full page (there may be more behind it). */
+function fullLogPage(entries: LogEntry[], limit: number): boolean {
+  const perLog = new Map<string, number>();
+  for (const e of entries) perLog.set(e.log, (perLog.get(e.log) ?? 0) + 1);
+  for (const n of perLog.values()) if (n >= limit) return true;
+  return false;
 }
 
 /** After an ack: bindings whose full pending page is now all acked, to load the next page for. */

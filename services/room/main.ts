@@ -3,6 +3,7 @@ import { loadConfig } from '../../shared/config/config';
 import { runMain } from '../../shared/lifecycle/run-main';
 import { createLogger } from '../../shared/log/log';
 import { createRegistry } from '../../shared/metrics/metrics';
+import { createMemoryQueue } from '../../shared/queue/memory-queue';
 import { createMemoryRoomRegistry } from '../../shared/room-registry/memory-room-registry';
 import { createMemorySessionStore } from '../register/store/memory-session-store';
 import { saverSchema } from '../saver/config';
@@ -16,11 +17,13 @@ const log = createLogger({ service: 'room' });
 runMain('room', log, async () => {
   const metrics = createRegistry(true);
   const saver = createSaver(loadConfig('saver', saverSchema, { driver: 'memory' }), { log, metrics });
+  const queue = createMemoryQueue({ log });
   const room = createRoom(loadRoomConfig(), {
     apps: createMemoryAppStore(),
     register: createMemorySessionStore(),
     saver,
     registry: createMemoryRoomRegistry(),
+    queue,
     log,
     metrics,
   });
@@ -31,6 +34,7 @@ runMain('room', log, async () => {
     },
     async stop() {
       await room.stop();
+      await queue.close();
       await saver.stop();
     },
   };

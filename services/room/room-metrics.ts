@@ -24,6 +24,14 @@ export interface RoomMetrics {
   deliverSeconds: Histogram.Internal<string>;
   /** Handler errors (exceptions, failed dependency calls); bad client bytes are not errors. */
   errors: Counter.Internal;
+  /** Fan-out tasks published to local topics; bad ones dropped; expired ones skipped. */
+  fanoutTasks: Counter.Internal;
+  fanoutBad: Counter.Internal;
+  fanoutExpired: Counter.Internal;
+  /** Log catch-ups of connections that may have missed publishes (over maxBackpressure). */
+  catchups: Counter.Internal;
+  /** Acked ids that moved a broadcast/topic watermark. */
+  logAcks: Counter.Internal;
 }
 
 function children<K extends string>(c: Counter<string>, label: string, keys: readonly K[], room: string): Children<K> {
@@ -53,5 +61,10 @@ export function createRoomMetrics(registry: Registry, roomId: string): RoomMetri
     close: (code) => (known.get(code) ?? other).inc(),
     deliverSeconds: histogram(registry, 'herald_room_deliver_seconds', 'deliver(): attempt until written', ['room']).labels({ room }),
     errors: counter(registry, 'herald_room_errors_total', 'Room handler errors', ['room']).labels({ room }),
+    fanoutTasks: counter(registry, 'herald_room_fanout_tasks_total', 'Fan-out tasks published to local topics', ['room']).labels({ room }),
+    fanoutBad: counter(registry, 'herald_room_fanout_bad_total', 'Fan-out tasks that could not be decoded (dropped)', ['room']).labels({ room }),
+    fanoutExpired: counter(registry, 'herald_room_fanout_expired_total', 'Fan-out tasks already expired (skipped)', ['room']).labels({ room }),
+    catchups: counter(registry, 'herald_room_log_catchups_total', 'Log catch-ups after a socket skipped publishes', ['room']).labels({ room }),
+    logAcks: counter(registry, 'herald_room_log_acks_total', 'Acked ids that moved a broadcast/topic watermark', ['room']).labels({ room }),
   };
 }

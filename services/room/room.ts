@@ -4,18 +4,23 @@ import type { AppStore } from '../../shared/contracts/apps';
 import type { RegisterService, SessionRef } from '../../shared/contracts/register';
 import type { DeliverResult, RoomDelivery, RoomService } from '../../shared/contracts/room';
 import type { SaverService } from '../../shared/contracts/saver';
+import { QueueTopics } from '../../shared/contracts/tasks';
 import { once, type Service } from '../../shared/lifecycle/lifecycle';
 import type { Logger } from '../../shared/log/log';
 import type { Registry } from '../../shared/metrics/metrics';
 import { CloseCode } from '../../shared/protocol/codes';
+import type { Consumer, Queue } from '../../shared/queue/queue';
 import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import type { RoomConfig } from './config';
 import { createConnectionHandlers, expire } from './connection';
 import { closeConn, type ConnState, type RoomContext } from './context';
 import { deliverBatch } from './delivery';
+import { createFanoutHandler } from './fanout';
 import { mountHttp } from './http';
 import { checkUws, loadUws, type Uws } from './native';
+import { createLogIds } from './log-ids';
 import { createRoomMetrics } from './room-metrics';
+import { createSlowScan } from './slow';
 import { createSweeper } from './sweeper';
 
 export interface RoomServiceDeps {
@@ -23,6 +28,8 @@ export interface RoomServiceDeps {
   register: RegisterService;
   saver: SaverService;
   registry: RoomRegistry;
+  /** Broadcast/topic fan-out: the room consumes QueueTopics.fanout on its own ephemeral channel. */
+  queue: Queue;
   log: Logger;
   metrics: Registry;
   /** uWebSockets.js already loaded (tests); by default loadUws() plus the native check. */
@@ -114,13 +121,17 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     register: deps.register,
     saver: deps.saver,
     log,
+    logIds: createLogIds(config.logIdsMax),
+    logPublishes: 0,
   };
+  const slowScan = createSlowScan(ctx);
 
   let listenSocket: us_listen_socket | undefined;
   let uws: Uws | undefined;
   let port = config.port;
   let started = false;
   let timer: NodeJS.Timeout | undefined;
+  let consumer: Consumer | undefined;
   let lastTouch = 0;
   let lastAnnounce = 0;
 
@@ -138,10 +149,11 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     }
   }
 
-  // The one periodic timer: sweeps deadlines, flushes touches, announces.
+  // The one periodic timer: sweeps deadlines, scans for slow sockets, flushes touches, announces.
   function tick(): void {
     const now = Date.now();
     ctx.sweeper.sweep(now);
+    slowScan.scan(now);
     if (now - lastTouch >= config.touchIntervalMs) {
       lastTouch = now;
       void flushRefs(ctx, 'touch', takeTouches(ctx));
@@ -166,6 +178,12 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     mountHttp(app, { ready: () => started && !ctx.draining, metrics: deps.metrics, log, wsPath: config.path });
     listenSocket = await listen(app, config.host, config.port);
     port = uws.us_socket_local_port(listenSocket);
+    // Each room its own channel (named after the room id), so every room gets every task.
+    consumer = deps.queue.consume(QueueTopics.fanout, roomId, createFanoutHandler(ctx, app), {
+      maxInFlight: config.fanoutMaxInFlight,
+      timeoutMs: config.fanoutTimeoutMs,
+      ephemeral: true,
+    });
     started = true;
     lastTouch = lastAnnounce = Date.now();
     timer = setInterval(tick, Math.min(config.sweepIntervalMs, config.touchIntervalMs, config.announceIntervalMs));
@@ -174,6 +192,16 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
   }
 
   const stop = once(async () => {
+    // The fan-out consumer first: no publishes to sockets being closed.
+    const c = consumer;
+    consumer = undefined;
+    if (c) {
+      try {
+        await c.stop();
+      } catch (err) {
+        log.warn('fan-out consumer stop failed', { err });
+      }
+    }
     ctx.draining = true;
     if (listenSocket && uws) uws.us_listen_socket_close(listenSocket);
     listenSocket = undefined;

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Session } from '../../shared/contracts/register';
-import type { Delivery } from '../../shared/contracts/saver';
 import type { ClientFrame } from '../../shared/protocol/codec';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
 import { checkToken, checkTokens, negotiateHeartbeat, networkName, type TokenRefusal } from './auth';
 import { failConn, isClosed, Phase, refsOf, sendFrame, type Binding, type ConnState, type RoomContext } from './context';
 import { deliverPending, drainedBacklogs } from './delivery';
+import { splitAcks } from './log-ids';
+import { subscribeBindings } from './subscriptions';
+import { unsubscribeApp } from './topics';
 
 type AuthBody = NonNullable<ClientFrame['auth']>;
 
@@ -93,9 +95,13 @@ export async function handleAuth(ctx: RoomContext, state: ConnState, seq: number
   // The heartbeat deadline may be earlier than the auth deadline: move it to its bucket.
   ctx.sweeper.add(state);
   state.phase = Phase.Ready;
+  state.logMark = ctx.logPublishes;
   const authOk = { sessionId: state.sessionId, heartbeatSeconds: heartbeat, serverTime: Date.now(), apps: appsOf(state), resumed: false };
   sendFrame(ctx, state, { seq, authOk }, 'authOk');
-  await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, state.bindings));
+  // Subscribed before the logs are read, so nothing published meanwhile falls in between.
+  const bindings = state.bindings;
+  await subscribeBindings(ctx, state, bindings);
+  if (!isClosed(state)) await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, bindings));
 }
 
 /** Bind {token}: adds (or replaces) one app's binding; Reply with the bound apps. */
@@ -122,9 +128,12 @@ export async function handleBind(ctx: RoomContext, state: ConnState, seq: number
     ctx.unregisterQueue.push(...refsOf(state, [old]));
     ctx.scheduleUnregister();
   }
+  // The old device's topics are not the new one's.
+  if (old) unsubscribeApp(state, old.app);
   state.bindings = [...state.bindings.filter((b) => b.app !== binding.app), binding];
   sendFrame(ctx, state, { seq, reply: { code: ErrorCode.Ok, apps: appsOf(state) } }, 'reply');
-  await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, [binding]));
+  await subscribeBindings(ctx, state, [binding]);
+  if (!isClosed(state)) await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, [binding]));
 }
 
 /** Unbind {app}: drops the binding now (no more pushes for it), unregisters it, Reply with apps. */
@@ -133,6 +142,8 @@ export async function handleUnbind(ctx: RoomContext, state: ConnState, seq: numb
   if (!old) {
     return sendFrame(ctx, state, { seq, reply: { code: ErrorCode.NotBound, message: 'app is not bound', apps: appsOf(state) } }, 'reply');
   }
+  // Before the binding goes: topicsOf tells the app's topics apart by the bound apps.
+  unsubscribeApp(state, app);
   state.bindings = state.bindings.filter((b) => b !== old);
   try {
     await ctx.register.unregister(refsOf(state, [old]));
@@ -144,20 +155,23 @@ export async function handleUnbind(ctx: RoomContext, state: ConnState, seq: numb
   sendFrame(ctx, state, { seq, reply: { code: ErrorCode.Ok, apps: appsOf(state) } }, 'reply');
 }
 
-/** Ack {ids}: one saver.ack with the ids for every bound app of the connection. */
+/**
+ * Ack {ids}: ids the room wrote as broadcast/topic log messages -> one saver.ackLog (moves the
+ * device's watermark); the rest -> one saver.ack for every bound app of the connection.
+ */
 export async function handleAck(ctx: RoomContext, state: ConnState, seq: number, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   if (ids.length > MAX_ACK_IDS) {
     return sendFrame(ctx, state, { seq, error: { code: ErrorCode.BadFrame, message: `at most ${MAX_ACK_IDS} ids per Ack` } }, 'error');
   }
-  const acks: Delivery[] = [];
-  for (const id of ids) {
-    if (id === '' || id.length > 256) continue;
-    for (const b of state.bindings) acks.push({ app: b.app, device: b.device, id });
-  }
+  const acks = splitAcks(ids, state, ctx.logIds, Date.now());
   ctx.metrics.acks.inc(ids.length);
-  if (acks.length === 0) return;
-  await softly(ctx, state, 'ack', () => ctx.saver.ack(acks));
+  ctx.metrics.logAcks.inc(acks.log.length);
+  if (acks.inbox.length === 0 && acks.log.length === 0) return;
+  await Promise.all([
+    acks.inbox.length > 0 ? softly(ctx, state, 'ack', () => ctx.saver.ack(acks.inbox)) : undefined,
+    acks.log.length > 0 ? softly(ctx, state, 'log ack', () => ctx.saver.ackLog(acks.log)) : undefined,
+  ]);
   const next = drainedBacklogs(state, ids);
   if (next.length > 0 && !isClosed(state)) await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, next));
 }

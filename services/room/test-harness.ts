@@ -5,10 +5,13 @@ import { loadConfig } from '../../shared/config/config';
 import type { AppStore } from '../../shared/contracts/apps';
 import type { RegisterService, SessionStore } from '../../shared/contracts/register';
 import type { Message, SaverService } from '../../shared/contracts/saver';
+import { encodeTask, QueueTopics, type FanoutTask } from '../../shared/contracts/tasks';
 import type { Service } from '../../shared/lifecycle/lifecycle';
 import { createLogger } from '../../shared/log/log';
 import { createRegistry, type Registry } from '../../shared/metrics/metrics';
 import { decodeServerFrame, encodeClientFrame, type ClientFrameInit, type ServerFrame } from '../../shared/protocol/codec';
+import { createMemoryQueue } from '../../shared/queue/memory-queue';
+import type { Queue } from '../../shared/queue/queue';
 import { createMemoryRoomRegistry } from '../../shared/room-registry/memory-room-registry';
 import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import { createMemorySessionStore } from '../register/store/memory-session-store';
@@ -28,6 +31,7 @@ export interface Harness {
   saver: SaverService & Service;
   register: SessionStore;
   registry: RoomRegistry;
+  queue: Queue;
   metrics: Registry;
   stop(): Promise<void>;
 }
@@ -37,6 +41,10 @@ export interface HarnessOptions {
   saverMaxAttempts?: number;
   /** Wraps the register the room sees (e.g. to record calls). */
   wrapRegister?: (r: RegisterService) => RegisterService;
+  /** A queue shared with other rooms (the caller closes it); by default the room's own memory queue. */
+  queue?: Queue;
+  /** A saver shared with other rooms (the caller stops it); by default the room's own memory saver. */
+  saver?: SaverService & Service;
 }
 
 export async function startRoom(given: Partial<RoomConfig> = {}, opts: HarnessOptions = {}): Promise<Harness> {
@@ -44,13 +52,14 @@ export async function startRoom(given: Partial<RoomConfig> = {}, opts: HarnessOp
   const log = createLogger({ test: 'room' }, 'error');
   const metrics = createRegistry();
   const apps = createMemoryAppStore([APP, APP2]);
-  const saver = createSaver(loadConfig('saver', saverSchema, { driver: 'memory', maxAttempts: saverMaxAttempts, cleanupIntervalMs: 0 }, {}), { log, metrics });
+  const saver = opts.saver ?? createSaver(loadConfig('saver', saverSchema, { driver: 'memory', maxAttempts: saverMaxAttempts, cleanupIntervalMs: 0 }, {}), { log, metrics });
   const register = createMemorySessionStore();
   const registry = createMemoryRoomRegistry();
-  await saver.start();
+  const queue = opts.queue ?? createMemoryQueue({ log });
+  if (!opts.saver) await saver.start();
   const config = loadRoomConfig({ port: 0, ...given }, {});
   const wrapped = opts.wrapRegister ? opts.wrapRegister(register) : register;
-  const room = createRoom(config, { apps, register: wrapped, saver, registry, log, metrics });
+  const room = createRoom(config, { apps, register: wrapped, saver, registry, queue, log, metrics });
   await room.start();
   return {
     room,
@@ -60,10 +69,12 @@ export async function startRoom(given: Partial<RoomConfig> = {}, opts: HarnessOp
     saver,
     register,
     registry,
+    queue,
     metrics,
     async stop() {
       await room.stop();
-      await saver.stop();
+      if (!opts.queue) await queue.close();
+      if (!opts.saver) await saver.stop();
       await register.close();
       await registry.close();
     },
@@ -78,6 +89,22 @@ export function token(device: string, opts: { app?: string; secret?: string; uid
 
 export function message(id: string, opts: Partial<Message> = {}): Message {
   return { id, app: APP.id, kind: 'unicast', payload: Buffer.from(`payload-${id}`), created: Date.now(), expires: Date.now() + 60_000, qos: 1, ...opts };
+}
+
+/**
+ * A broadcast (no topic) or topic push as center makes it: stored in its log when qos 1
+ * (saver.appendLog gives the seq), then one fan-out task on the queue. Answers the task.
+ */
+export async function publishFanout(h: Pick<Harness, 'saver' | 'queue'>, m: Message): Promise<FanoutTask> {
+  const seq = m.qos === 1 && m.expires > 0 ? await h.saver.appendLog(m) : 0;
+  const task: FanoutTask = { message: m, log: m.topic ?? '', seq };
+  await h.queue.publish(QueueTopics.fanout, [encodeTask(task)]);
+  return task;
+}
+
+/** A broadcast message of the demo app (kind 'broadcast'); pass topic for a topic message. */
+export function broadcastMessage(id: string, opts: Partial<Message> = {}): Message {
+  return message(id, { kind: opts.topic ? 'topic' : 'broadcast', ...opts });
 }
 
 /** A test client over `ws`: frames queue up, next() waits for one, closed resolves with the code. */

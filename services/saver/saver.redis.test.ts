@@ -9,6 +9,7 @@ import { createMysqlPool } from '../../shared/mysql/mysql-pool';
 import { saverSchema, type SaverConfig } from './config';
 import { createSaver } from './saver';
 import { describeSaver, makeMessage } from './saver.contract';
+import { describeSaverLogs } from './saver-log.contract';
 import { deleteKeysWithPrefix } from './store/redis-saver-test-kit';
 
 const log = createLogger({}, 'error');
@@ -29,6 +30,7 @@ async function started(config: SaverConfig): Promise<ReturnType<typeof createSav
 }
 
 describeSaver('redis + mysql', async (over) => started(await redisConfig(over)));
+describeSaverLogs('redis + mysql', async (over) => started(await redisConfig(over)));
 
 describe('saver redis + mysql durability', () => {
   test('a restart keeps every unacked message', async () => {

@@ -1,5 +1,5 @@
 import type { DeviceKey } from '../../shared/contracts/register';
-import type { Delivery, Message, SaverService } from '../../shared/contracts/saver';
+import type { Delivery, LogAck, Message, SaverService } from '../../shared/contracts/saver';
 import { once, type Service } from '../../shared/lifecycle/lifecycle';
 import type { Logger } from '../../shared/log/log';
 import { counter, histogram, type Registry } from '../../shared/metrics/metrics';
@@ -7,7 +7,7 @@ import type { SaverConfig } from './config';
 import { createMemorySaverStore } from './store/memory-saver-store';
 import { createRedisSaverStore } from './store/redis-saver-store';
 import type { SaverStore } from './store/saver-store';
-import { checkApp, checkAppId, checkDeliveries, checkDevice, checkMessage, checkTargets } from './validate';
+import { checkApp, checkAppId, checkDeliveries, checkDevice, checkLogAcks, checkLogCounts, checkLogMessage, checkLogSince, checkMessage, checkSendAt, checkTargets } from './validate';
 
 export interface SaverDeps {
   log: Logger;
@@ -124,6 +124,41 @@ export function createSaver(config: SaverConfig, deps: SaverDeps): SaverService 
       timed('deadLetters', async () => {
         checkApp(app, limit);
         return store.deadLetters(app, limit);
+      }),
+    appendLog: (message: Message) =>
+      timed('appendLog', async () => {
+        checkLogMessage(message);
+        const seq = await store.appendLog(message);
+        stored.inc({ qos: String(message.qos) });
+        return seq;
+      }),
+    logSince: (app: string, device: string, logs: string[], limit?: number) =>
+      timed('logSince', async () => {
+        checkLogSince(app, device, logs, limit);
+        if (logs.length === 0) return [];
+        return store.logSince(app, device, logs, limit ?? config.pendingLimit);
+      }),
+    ackLog: (acks: LogAck[]) =>
+      timed('ackLog', async () => {
+        checkLogAcks(acks);
+        if (acks.length > 0) await store.ackLog(acks);
+      }),
+    countLogDelivered: (counts: { app: string; id: string; delivered: number }[]) =>
+      timed('countLogDelivered', async () => {
+        checkLogCounts(counts);
+        const nonZero = counts.filter((c) => c.delivered > 0);
+        if (nonZero.length > 0) await store.countLogDelivered(nonZero);
+      }),
+    markScheduled: (message: Message, sendAt: number) =>
+      timed('markScheduled', async () => {
+        checkMessage(message);
+        checkSendAt(sendAt);
+        await store.markScheduled(message, sendAt);
+      }),
+    markCancelled: (app: string, id: string) =>
+      timed('markCancelled', async () => {
+        checkAppId(app, id);
+        return store.markCancelled(app, id);
       }),
   };
 }

@@ -1,5 +1,5 @@
 import type { DeviceKey } from '../../shared/contracts/register';
-import type { Delivery, Message } from '../../shared/contracts/saver';
+import type { Delivery, LogAck, Message } from '../../shared/contracts/saver';
 import { PushKinds } from '../../shared/protocol/codes';
 
 /** Limits that match the MySQL columns; bad input gets an Error naming the field. */
@@ -63,4 +63,48 @@ export function checkApp(app: string, limit: number): void {
 export function checkAppId(app: string, id: string): void {
   checkName('app', app, Limits.app);
   checkName('id', id, Limits.id);
+}
+
+/** A broadcast (no topic) or topic message for a log: qos 1 with an expiry. */
+export function checkLogMessage(m: Message): void {
+  checkMessage(m);
+  if (m.kind !== 'broadcast' && m.kind !== 'topic') throw new SaverInputError("saver: a log message's kind must be 'broadcast' or 'topic'");
+  if ((m.kind === 'topic') !== (m.topic !== undefined)) throw new SaverInputError('saver: a topic message needs message.topic, a broadcast must have none');
+  if (m.qos !== 1 || m.expires === 0) throw new SaverInputError('saver: only qos 1 messages with expires > 0 are logged');
+}
+
+/** '' (broadcasts) or a topic name. */
+function checkLogName(what: string, v: unknown): void {
+  if (v !== '') checkName(what, v, Limits.topic);
+}
+
+export function checkLogSince(app: string, device: string, logs: string[], limit: number | undefined): void {
+  checkDevice(app, device, limit);
+  if (!Array.isArray(logs)) throw new SaverInputError('saver: logs must be an array');
+  for (const l of logs) checkLogName('logs[]', l);
+}
+
+export function checkLogAcks(acks: LogAck[]): void {
+  if (!Array.isArray(acks)) throw new SaverInputError('saver: acks must be an array');
+  for (const a of acks) {
+    if (!a || typeof a !== 'object') throw new SaverInputError('saver: each ack must be {app, device, log, seq, id}');
+    checkName('ack.app', a.app, Limits.app);
+    checkName('ack.device', a.device, Limits.device);
+    checkLogName('ack.log', a.log);
+    checkName('ack.id', a.id, Limits.id);
+    if (!Number.isSafeInteger(a.seq) || a.seq < 1) throw new SaverInputError('saver: ack.seq must be a positive integer');
+  }
+}
+
+export function checkLogCounts(counts: { app: string; id: string; delivered: number }[]): void {
+  if (!Array.isArray(counts)) throw new SaverInputError('saver: counts must be an array');
+  for (const c of counts) {
+    if (!c || typeof c !== 'object') throw new SaverInputError('saver: each count must be {app, id, delivered}');
+    checkAppId(c.app, c.id);
+    if (!Number.isSafeInteger(c.delivered) || c.delivered < 0) throw new SaverInputError('saver: delivered must be a non-negative integer');
+  }
+}
+
+export function checkSendAt(sendAt: number): void {
+  checkTime('sendAt', sendAt);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { bool, ConfigError, oneOf, str, type ConfigOf } from '../../shared/config/config';
+import { bool, ConfigError, int, oneOf, str, type ConfigOf } from '../../shared/config/config';
 import type { CenterConfig } from '../center/config';
 import type { CoordinatorConfig } from '../coordinator/config';
 import type { DispatcherConfig } from '../dispatcher/config';
@@ -14,6 +14,8 @@ export const standaloneSchema = {
   mysqlUrl: str('mysql://root@127.0.0.1:3306/herald', 'MySQL/MariaDB URL with database (driver redis)'),
   prefix: str('herald:', 'prefix of every Redis key'),
   appsFile: str('', "JSON file {apps: [...]} of apps to load ('' = none)"),
+  rooms: int(1, 'room servers in this process (ports room.port, room.port + 1, ...; all free ports when room.port is 0)', 1, 16),
+  centers: int(1, 'center instances in this process, sharing the queue (ports center.port, center.port + 1, ...)', 1, 16),
   demoApp: bool(true, "create the demo app (id 'demo', API key 'demo-api-key-change-me') when missing; turn off outside development"),
 };
 export type StandaloneConfig = ConfigOf<typeof standaloneSchema>;

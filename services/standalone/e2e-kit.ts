@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { createNodeClient, type HeraldClient, type PushMessage } from '../../shared/client/node';
 import { createLogger } from '../../shared/log/log';
 import { createRegistry } from '../../shared/metrics/metrics';
-import { decodeServerFrame, type ServerFrame } from '../../shared/protocol/codec';
+import { decodeServerFrame, encodeClientFrame, type ServerFrame } from '../../shared/protocol/codec';
 import type { StandaloneOptions } from './config';
 import { demoApp } from './demo-app';
 import { createStandalone, type Standalone } from './standalone';
@@ -54,10 +54,11 @@ export interface TestDevice {
   closed: { code: number; reason: string }[];
 }
 
-export async function connectDevice(h: Standalone, token: string, opts: { autoAck?: boolean } = {}): Promise<TestDevice> {
+/** Connects through the dispatcher, or straight to one room with opts.url. */
+export async function connectDevice(h: Standalone, token: string, opts: { autoAck?: boolean; url?: string } = {}): Promise<TestDevice> {
   const client = createNodeClient({
     tokens: [token],
-    dispatchUrl: h.dispatcher().url(),
+    ...(opts.url ? { urls: [opts.url] } : { dispatchUrl: h.dispatcher().url() }),
     autoAck: opts.autoAck ?? true,
     backoff: { initialMs: 50, maxMs: 200 },
     maxAttempts: 5,
@@ -103,4 +104,38 @@ export async function rawSocket(h: Standalone): Promise<RawSocket> {
     ws.once('error', reject);
   });
   return { ws, frames, close };
+}
+
+/** Lean raw-socket devices for tests with many of them: auth, ack every qos 1 push, record arrivals. */
+export interface LeanDevices {
+  /** Arrival times (ms) per message id, one entry per delivery. */
+  arrivals: Map<string, number[]>;
+  close(): void;
+}
+
+export async function leanDevices(urls: string[], tokens: string[]): Promise<LeanDevices> {
+  const arrivals = new Map<string, number[]>();
+  const sockets: WebSocket[] = [];
+  await Promise.all(
+    tokens.map(
+      (token, i) =>
+        new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(urls[i % urls.length]);
+          sockets.push(ws);
+          ws.once('open', () => ws.send(encodeClientFrame({ seq: 1, auth: { tokens: [token] } })));
+          ws.once('error', reject);
+          ws.on('message', (data: Buffer) => {
+            const f = decodeServerFrame(data);
+            if (f.authOk) resolve();
+            if (!f.push?.id) return;
+            const id = f.push.id;
+            const list = arrivals.get(id) ?? [];
+            list.push(Date.now());
+            arrivals.set(id, list);
+            if (f.push.qos === 1) ws.send(encodeClientFrame({ ack: { ids: [id] } }));
+          });
+        }),
+    ),
+  );
+  return { arrivals, close: () => sockets.forEach((s) => s.close()) };
 }

@@ -11,9 +11,9 @@ function banner(s: Standalone): string {
   const lines = [
     '',
     'Herald is running (standalone: all six services in one process, ' + `${s.config.driver} drivers)`,
-    `  center (HTTP API)    ${s.center().url()}`,
+    `  center (HTTP API)    ${s.centers().map((c) => c.url()).join(' ')}`,
     `  dispatcher           ${s.dispatcher().url()}/v1/dispatch`,
-    `  room (WebSocket)     ${s.room().urls().join(' ')}`,
+    `  room (WebSocket)     ${s.rooms().flatMap((r) => r.urls()).join(' ')}`,
     '  each also answers /healthz /readyz /metrics',
   ];
   if (s.config.demoApp) {

@@ -7,17 +7,19 @@ import type { SaverService } from '../../shared/contracts/saver';
 import { once, type Service } from '../../shared/lifecycle/lifecycle';
 import type { Logger } from '../../shared/log/log';
 import type { Registry } from '../../shared/metrics/metrics';
+import { createQueue } from '../../shared/queue/create-queue';
+import type { Queue } from '../../shared/queue/queue';
 import { createRoomRegistry } from '../../shared/room-registry/create-room-registry';
 import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import { createCenter, type Center } from '../center/center';
-import { centerSchema } from '../center/config';
+import { centerSchema, type CenterConfig } from '../center/config';
 import { coordinatorSchema } from '../coordinator/config';
 import { createCoordinator } from '../coordinator/coordinator';
 import { dispatcherSchema } from '../dispatcher/config';
 import { createDispatcher, type Dispatcher } from '../dispatcher/dispatcher';
 import { registerSchema } from '../register/config';
 import { createRegister } from '../register/register';
-import { loadRoomConfig } from '../room/config';
+import { loadRoomConfig, type RoomConfig } from '../room/config';
 import { createRoom, type Room } from '../room/room';
 import { saverSchema } from '../saver/config';
 import { createSaver } from '../saver/saver';
@@ -27,11 +29,16 @@ import { ensureDemoApp } from './demo-app';
 /** All six services in one process, wired with in-process calls. */
 export interface Standalone extends Service {
   readonly config: StandaloneConfig;
+  /** The first room; rooms() lists every one. */
   room(): Room;
+  rooms(): Room[];
+  /** The first center; centers() lists every one. */
   center(): Center;
+  centers(): Center[];
   dispatcher(): Dispatcher;
   apps(): AppStore;
   saver(): SaverService;
+  queue(): Queue;
   /** Whether start() created the built-in demo app. */
   demoAppCreated(): boolean;
 }
@@ -48,10 +55,21 @@ async function openApps(cfg: StandaloneConfig, log: Logger): Promise<AppStore> {
   return createAppStore({ driver: 'mysql', apps, mysqlUrl: cfg.mysqlUrl, log });
 }
 
-function openRegistry(cfg: StandaloneConfig): RoomRegistry {
-  return cfg.driver === 'memory'
-    ? createRoomRegistry({ driver: 'memory' })
-    : createRoomRegistry({ driver: 'redis', redisUrl: cfg.redisUrl, prefix: cfg.prefix });
+/** The n-th instance's port: the configured one plus n, or 0 (a free port) for all. */
+const nth = (port: number, n: number): number => (port === 0 ? 0 : port + n);
+
+function roomConfigs(cfg: StandaloneConfig, opts: StandaloneOptions, env: NodeJS.ProcessEnv): RoomConfig[] {
+  const first = loadRoomConfig(opts.room, env);
+  const out = [first];
+  for (let i = 1; i < cfg.rooms; i++) {
+    out.push(loadRoomConfig({ ...opts.room, id: `${first.id}-${i}`, port: nth(first.port, i), publicUrls: [] }, env));
+  }
+  return out;
+}
+
+function centerConfigs(cfg: StandaloneConfig, opts: StandaloneOptions, env: NodeJS.ProcessEnv): CenterConfig[] {
+  const first = loadConfig('center', centerSchema, opts.center, env);
+  return Array.from({ length: cfg.centers }, (_, i) => ({ ...first, port: nth(first.port, i) }));
 }
 
 /** Builds the services from options (defaults < options < HERALD_* environment). */
@@ -63,20 +81,19 @@ export function createStandalone(opts: StandaloneOptions, deps: StandaloneDeps):
   const base = { log, metrics: deps.metrics };
   const register = createRegister(loadConfig('register', registerSchema, { ...stores, ...opts.register }, env), base);
   const saver = createSaver(loadConfig('saver', saverSchema, { ...stores, mysqlUrl: cfg.mysqlUrl, ...opts.saver }, env), base);
-  const registry = openRegistry(cfg);
-  const rooms = new Map<string, Room>();
-  const directory: RoomDirectory = { room: (id) => rooms.get(id) };
-  const coordinator = createCoordinator(loadConfig('coordinator', coordinatorSchema, opts.coordinator, env), { register, rooms: directory, ...base });
-  const dispatcherConfig = loadConfig('dispatcher', dispatcherSchema, opts.dispatcher, env);
-  const dispatcher = createDispatcher(dispatcherConfig, { registry, ...base });
-  const centerConfig = loadConfig('center', centerSchema, { ...opts.center }, env);
-  const roomConfig = loadRoomConfig(opts.room, env);
+  const registry: RoomRegistry = createRoomRegistry({ ...stores, log });
+  const queue = createQueue({ ...stores, log });
+  const directory = new Map<string, Room>();
+  const rooms: RoomDirectory = { room: (id) => directory.get(id) };
+  const coordinator = createCoordinator(loadConfig('coordinator', coordinatorSchema, opts.coordinator, env), { register, rooms, ...base });
+  const dispatcher = createDispatcher(loadConfig('dispatcher', dispatcherSchema, opts.dispatcher, env), { registry, ...base });
+  const roomCfgs = roomConfigs(cfg, opts, env);
+  const centerCfgs = centerConfigs(cfg, opts, env);
   let apps: AppStore | undefined;
-  let room: Room | undefined;
-  let center: Center | undefined;
+  let roomList: Room[] = [];
+  let centerList: Center[] = [];
   let demoCreated = false;
   const started: Service[] = [];
-
   const startOne = async (s: Service): Promise<void> => {
     started.push(s);
     await s.start();
@@ -89,15 +106,18 @@ export function createStandalone(opts: StandaloneOptions, deps: StandaloneDeps):
       if (cfg.demoApp) demoCreated = await ensureDemoApp(apps);
       await startOne(register);
       await startOne(saver);
-      room = createRoom(roomConfig, { apps, register, saver, registry, ...base });
-      center = createCenter(centerConfig, { apps, register, saver, rooms: directory, ...base });
-      await startOne(room);
-      rooms.set(roomConfig.id, room);
+      const shared = { apps, register, saver, queue, ...base };
+      roomList = roomCfgs.map((c) => createRoom(c, { ...shared, registry }));
+      centerList = centerCfgs.map((c) => createCenter(c, { ...shared, rooms, registry }));
+      for (let i = 0; i < roomList.length; i++) {
+        await startOne(roomList[i]);
+        directory.set(roomCfgs[i].id, roomList[i]);
+      }
       await startOne(coordinator);
       await startOne(dispatcher);
-      await startOne(center);
+      for (const c of centerList) await startOne(c);
     },
-    // Reverse order: stop taking pushes and dispatches, drain the room, then close the stores.
+    // Reverse order: stop taking pushes and dispatches, drain the rooms, then close the stores.
     stop: once(async () => {
       for (const s of started.reverse()) {
         try {
@@ -106,15 +126,17 @@ export function createStandalone(opts: StandaloneOptions, deps: StandaloneDeps):
           log.error('service did not stop cleanly', { err });
         }
       }
-      rooms.clear();
-      await registry.close();
-      await apps?.close();
+      directory.clear();
+      await Promise.all([queue.close(), registry.close(), apps?.close()]);
     }),
-    room: () => room ?? fail('room'),
-    center: () => center ?? fail('center'),
+    room: () => roomList[0] ?? fail('room'),
+    rooms: () => roomList,
+    center: () => centerList[0] ?? fail('center'),
+    centers: () => centerList,
     dispatcher: () => dispatcher,
     apps: () => apps ?? fail('apps'),
     saver: () => saver,
+    queue: () => queue,
     demoAppCreated: () => demoCreated,
   };
 }

@@ -39,7 +39,28 @@ export interface SessionStore {
   userDevices(app: string, users: string[]): Promise<{ user: string; device: string }[]>;
   /** Every live session held by a room. */
   listRoom(roomId: string): Promise<Session[]>;
+
+  /** Replaces a device's tags. Tags and subscriptions belong to the device, not the session: they outlive it. */
+  setTags(app: string, device: string, tags: string[]): Promise<void>;
+  tagsOf(app: string, device: string): Promise<string[]>;
+  /**
+   * Devices with any ('or') or all ('and') of the tags, a page at a time: start with cursor '',
+   * stop when the answer's cursor is ''. A page may hold fewer than count devices.
+   */
+  devicesByTags(app: string, tags: string[], mode: 'or' | 'and', cursor: string, count: number): Promise<Page>;
+  /** Adds topic subscriptions of a device (idempotent). */
+  subscribe(app: string, device: string, topics: string[]): Promise<void>;
+  unsubscribe(app: string, device: string, topics: string[]): Promise<void>;
+  subscriptions(app: string, device: string): Promise<string[]>;
+  /** Devices subscribed to a topic, paged as devicesByTags. */
+  subscribers(app: string, topic: string, cursor: string, count: number): Promise<Page>;
   close(): Promise<void>;
+}
+
+export interface Page {
+  devices: string[];
+  /** '' when there is nothing more. */
+  cursor: string;
 }
 
 /** The register service as other services see it (in-process now, RPC later). */

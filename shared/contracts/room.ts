@@ -6,6 +6,9 @@ export interface RoomDelivery {
   app: string;
   device: string;
   message: Message;
+  /** For a broadcast/topic message delivered one by one (a paced push): its log and seq, so the ack moves the device's watermark. */
+  log?: string;
+  seq?: number;
 }
 
 export interface DeliverResult {

@@ -19,7 +19,11 @@ export interface Delivery extends DeviceKey {
   id: string;
 }
 
-export type MessageState = 'pending' | 'done' | 'expired';
+/**
+ * 'scheduled' until a sendAt push fires, 'cancelled' if it was cancelled first; then as for any
+ * push. Broadcast and topic (log) messages stay 'pending' until they expire.
+ */
+export type MessageState = 'scheduled' | 'cancelled' | 'pending' | 'done' | 'expired';
 
 export interface MessageStatus {
   id: string;
@@ -65,4 +69,41 @@ export interface SaverService {
   status(app: string, id: string): Promise<MessageStatus | undefined>;
   /** Newest first. */
   deadLetters(app: string, limit?: number): Promise<DeadLetter[]>;
+
+  /**
+   * Appends a qos 1 broadcast (message.topic empty) or topic message to its log, kept until it
+   * expires; answers its sequence number: 1, 2, ... per app and log. Also creates its status.
+   */
+  appendLog(message: Message): Promise<number>;
+  /**
+   * For each log ('' = the app's broadcasts, else a topic): unexpired entries with a seq above
+   * the device's watermark for that log, oldest first, at most limit (default 100) per log.
+   * A device with no watermark gets every unexpired entry.
+   */
+  logSince(app: string, device: string, logs: string[], limit?: number): Promise<LogEntry[]>;
+  /** Moves devices' watermarks forward to seq (never back); counts one ack on the message. */
+  ackLog(acks: LogAck[]): Promise<void>;
+  /** Adds to the delivered counts of log messages (a room counts its subscribers at publish). */
+  countLogDelivered(counts: { app: string; id: string; delivered: number }[]): Promise<void>;
+  /** Records a push that fires at sendAt: status 'scheduled' (targets 0) until store/appendLog. */
+  markScheduled(message: Message, sendAt: number): Promise<void>;
+  /** A scheduled push that will not fire: 'cancelled'. False when unknown or no longer scheduled. */
+  markCancelled(app: string, id: string): Promise<boolean>;
+}
+
+/** One message of a broadcast/topic log. */
+export interface LogEntry {
+  /** '' = broadcast, else the topic. */
+  log: string;
+  seq: number;
+  message: Message;
+}
+
+export interface LogAck {
+  app: string;
+  device: string;
+  log: string;
+  seq: number;
+  /** The message id, for its acked count. */
+  id: string;
 }

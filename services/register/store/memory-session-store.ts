@@ -1,4 +1,5 @@
 import type { Session, SessionRef, SessionStore } from '../../../shared/contracts/register';
+import { createMemoryTagIndex } from './memory-tag-index';
 import { DEFAULT_SESSION_TTL_SECONDS, DEFAULT_USER_TTL_SECONDS, checkId, checkIds, checkRefs, checkSessions, ttlMs } from './validate';
 
 export interface MemorySessionStoreOptions {
@@ -93,6 +94,8 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
   const assertOpen = (): void => {
     if (closed) throw new Error('session store is closed');
   };
+  // Tags and subscriptions live apart from sessions: they outlive unregister and expiry.
+  const tags = createMemoryTagIndex(assertOpen);
 
   return {
     async register(sessions) {
@@ -155,10 +158,18 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
       }
       return out;
     },
+    setTags: tags.setTags,
+    tagsOf: tags.tagsOf,
+    devicesByTags: tags.devicesByTags,
+    subscribe: tags.subscribe,
+    unsubscribe: tags.unsubscribe,
+    subscriptions: tags.subscriptions,
+    subscribers: tags.subscribers,
     async close() {
       closed = true;
       apps.clear();
       rooms.clear();
+      tags.clear();
     },
   };
 

@@ -4,9 +4,11 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../../../shared/log/log';
 import { testRedisUrl, uniquePrefix } from '../../../shared/testing/env';
 import { describeSessionStore } from './session-store.contract';
+import { describeTagIndex } from './tag-index.contract';
 import { createRedisSessionStore } from './redis-session-store';
 
 describeSessionStore('redis', (opts) => createRedisSessionStore({ redisUrl: testRedisUrl(), prefix: uniquePrefix('sess'), ...opts }));
+describeTagIndex('redis', () => createRedisSessionStore({ redisUrl: testRedisUrl(), prefix: uniquePrefix('tags') }));
 
 test('redis: keys carry TTLs and stale room refs are dropped by listRoom', async () => {
   const prefix = uniquePrefix('sess');
@@ -37,4 +39,26 @@ test('redis: ready() rejects when Redis does not answer', async () => {
   } finally {
     await store.close();
   }
+});
+
+test('redis: tags and subscriptions are kept two-way without TTLs; a closed store rejects', async () => {
+  const prefix = uniquePrefix('tags');
+  const store = createRedisSessionStore({ redisUrl: testRedisUrl(), prefix, sessionTtlSeconds: 60 });
+  const redis = new Redis(testRedisUrl());
+  try {
+    await store.setTags('a', 'd1', ['vip', 'cn']);
+    await store.subscribe('a', 'd1', ['news']);
+    for (const key of ['dt:1:a:d1', 'tg:1:a:vip', 'tg:1:a:cn', 'ds:1:a:d1', 'tp:1:a:news']) {
+      assert.equal(await redis.pttl(prefix + key), -1, `${key} exists without a TTL`);
+    }
+    await store.setTags('a', 'd1', ['cn']);
+    await store.unsubscribe('a', 'd1', ['news']);
+    assert.equal(await redis.exists(prefix + 'tg:1:a:vip', prefix + 'ds:1:a:d1', prefix + 'tp:1:a:news'), 0, 'emptied sets are gone');
+    assert.deepEqual(await redis.smembers(prefix + 'tg:1:a:cn'), ['d1']);
+  } finally {
+    await store.close();
+    await redis.quit();
+  }
+  await assert.rejects(store.tagsOf('a', 'd1'), /closed/);
+  await assert.rejects(store.devicesByTags('a', ['cn'], 'or', '', 5), /closed/);
 });

@@ -2,6 +2,7 @@ import { closeRedis, openRedis } from '../../../shared/redis/redis-connection';
 import type { Session, SessionRef, SessionStore } from '../../../shared/contracts/register';
 import { createLogger, type Logger } from '../../../shared/log/log';
 import { once, withTimeout } from '../../../shared/lifecycle/lifecycle';
+import { createRedisTagIndex } from './redis-tag-index';
 import { DROP_REF_LUA, REGISTER_LUA, TOUCH_LUA, UNREGISTER_LUA } from './redis-session-scripts';
 import {
   DEFAULT_SESSION_TTL_SECONDS,
@@ -83,6 +84,13 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
   redis.defineCommand('heraldTouch', { numberOfKeys: 1, lua: TOUCH_LUA });
   redis.defineCommand('heraldDropRef', { numberOfKeys: 1, lua: DROP_REF_LUA });
   let closed = false;
+  const tags = createRedisTagIndex({
+    redis,
+    prefix: p,
+    assertOpen: () => {
+      if (closed) throw new Error('session store is closed');
+    },
+  });
 
   const sessKey = (app: string, device: string): string => `${p}s:${appPart(app)}${device}`;
   const roomKey = (roomId: string): string => `${p}r:${roomId}`;
@@ -179,6 +187,7 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
       }
       return out;
     },
+    ...tags,
     async ready(timeoutMs = 5000) {
       await withTimeout('redis session store ping', timeoutMs, () => redis.ping());
     },

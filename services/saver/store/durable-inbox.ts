@@ -1,4 +1,5 @@
 import type { DeadLetter, Delivery, Message, MessageStatus } from '../../../shared/contracts/saver';
+import type { DurableLogs } from './durable-logs';
 
 /** One inbox row as the durable copy holds it. */
 export interface InboxRow extends Delivery {
@@ -27,7 +28,7 @@ export interface AttemptRow extends Delivery {
  * The durable copy behind the Redis inbox (MySQL). Writes are coalesced across concurrent
  * callers; every write resolves once committed and rejects with a clear Error otherwise.
  */
-export interface DurableInbox {
+export interface DurableInbox extends DurableLogs {
   start(): Promise<void>;
   /** Waits for queued writes, then closes the pool; safe twice. */
   close(): Promise<void>;

@@ -29,3 +29,17 @@ test('memory dead letters are capped per app, newest first', async () => {
   }
   assert.deepEqual((await store.deadLetters('a', 10)).map((l) => l.id), ['m3', 'm2']);
 });
+
+test('memory log cleanup removes expired entries in bounded batches and forgets stale watermarks', async () => {
+  const store = createMemorySaverStore({ maxAttempts: 3, pendingLimit: 100, statusRetentionMs: 1000, deadLetterLimit: 10 });
+  const now = Date.now();
+  const base = { app: 'a', kind: 'broadcast' as const, payload: new Uint8Array(), created: now, qos: 1 as const };
+  for (const id of ['s1', 's2', 's3']) await store.appendLog({ ...base, id, expires: now + 20 });
+  await store.ackLog([{ app: 'a', device: 'd', log: '', seq: 3, id: 's3' }]);
+  assert.equal(await store.appendLog({ ...base, id: 'long', expires: now + 60_000 }), 4);
+  assert.equal(await store.cleanup(now, 10), 0, 'nothing expired yet');
+  assert.equal(await store.cleanup(now + 100, 2), 2, 'bounded by the batch');
+  assert.equal(await store.cleanup(now + 100, 2), 1, 'the rest; the watermark (kept until s3 expired) is forgotten too');
+  assert.deepEqual((await store.logSince('a', 'd', [''])).map((e) => e.seq), [4], 'nothing older comes back');
+  assert.equal(await store.appendLog({ ...base, id: 'next', expires: now + 60_000 }), 5, 'seq survives the cleanup');
+});

@@ -1,28 +1,22 @@
 import type { DeviceKey } from '../../../shared/contracts/register';
 import type { DeadLetter, Delivery, Message, MessageStatus } from '../../../shared/contracts/saver';
+import { createMemoryLogs, recordKey as key, type MemoryRecord } from './memory-log-store';
 import { keepUntil, onlineOnly, stateOf, type SaverStore, type StoreOptions } from './saver-store';
 
-interface StatusRecord {
-  message: Message;
-  targets: number;
-  delivered: number;
-  acked: number;
-  deadLettered: number;
-  keepUntil: number;
-}
+/** A message with its counters: the same record the durable copy keeps. */
+type StatusRecord = MemoryRecord;
 
 /** Attempts so far of one message in one device's inbox. */
 interface Entry {
   attempts: number;
 }
 
-const key = (a: string, b: string): string => `${a}\u0000${b}`;
-
 /** Everything in this process: the standalone saver. */
 export function createMemorySaverStore(opts: StoreOptions & { deadLetterLimit: number }): SaverStore {
   const records = new Map<string, StatusRecord>();
   const inboxes = new Map<string, Map<string, Entry>>();
   const dead = new Map<string, DeadLetter[]>();
+  const logs = createMemoryLogs(records, opts);
 
   const removeEntry = (d: Delivery): boolean => {
     const box = inboxes.get(key(d.app, d.device));
@@ -40,7 +34,13 @@ export function createMemorySaverStore(opts: StoreOptions & { deadLetterLimit: n
 
   const attemptOne = (d: Delivery, now: number): boolean => {
     const rec = records.get(key(d.app, d.id));
-    if (!rec) return false;
+    if (!rec || rec.state) return false;
+    if (rec.logged) {
+      // A paced broadcast/topic message delivered one by one: no inbox entry, only counted.
+      if (rec.message.expires <= now) return false;
+      rec.delivered++;
+      return true;
+    }
     if (onlineOnly(rec.message)) {
       rec.delivered = Math.min(rec.targets, rec.delivered + 1);
       return true;
@@ -71,6 +71,7 @@ export function createMemorySaverStore(opts: StoreOptions & { deadLetterLimit: n
       deadLettered: 0,
       keepUntil: keepUntil(message, opts.statusRetentionMs),
     };
+    delete rec.state;
     records.set(key(message.app, message.id), rec);
     const inboxed = !onlineOnly(message) && message.expires > now;
     for (const t of targets) {
@@ -117,7 +118,7 @@ export function createMemorySaverStore(opts: StoreOptions & { deadLetterLimit: n
     if (!rec) return undefined;
     const m = rec.message;
     const counts = { targets: rec.targets, delivered: rec.delivered, acked: rec.acked, deadLettered: rec.deadLettered };
-    const state = stateOf(m, counts, Date.now());
+    const state = stateOf(m, counts, Date.now(), rec);
     return { id: m.id, app: m.app, kind: m.kind, qos: m.qos, created: m.created, expires: m.expires, state, ...counts };
   };
 
@@ -137,7 +138,7 @@ export function createMemorySaverStore(opts: StoreOptions & { deadLetterLimit: n
     for (const [k, rec] of records) {
       if (rec.keepUntil <= now) records.delete(k);
     }
-    return removed;
+    return removed + logs.cleanup(now, batch - removed);
   };
 
   return {
@@ -153,5 +154,11 @@ export function createMemorySaverStore(opts: StoreOptions & { deadLetterLimit: n
     status,
     deadLetters: async (app, limit = 100) => (dead.get(app) ?? []).slice(-limit).reverse(),
     cleanup,
+    appendLog: logs.appendLog,
+    logSince: (app, device, names, limit = opts.pendingLimit) => logs.logSince(app, device, names, limit),
+    ackLog: logs.ackLog,
+    countLogDelivered: logs.countLogDelivered,
+    markScheduled: logs.markScheduled,
+    markCancelled: logs.markCancelled,
   };
 }

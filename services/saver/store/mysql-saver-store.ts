@@ -8,6 +8,7 @@ import type { PushKindName } from '../../../shared/protocol/codes';
 import { createBatcher } from './batcher';
 import type { AttemptRow, DurableInbox, InboxRow, StoredMessage } from './durable-inbox';
 import { chunks, inboxKeys, mergeDeltas, statsUpsert, valuesList, type Sql, type StatsDelta } from './saver-sql';
+import { createMysqlLogs } from './mysql-log-store';
 import { saverMigrations } from './saver-migrations';
 import { stateOf } from './saver-store';
 
@@ -77,6 +78,15 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
     }
   }
 
+  async function exec(what: string, sql: string, params: unknown[]): Promise<number> {
+    try {
+      const [res] = await withTimeout(`saver: MySQL ${what}`, opts.opTimeoutMs, () => pool.query(sql, params));
+      return (res as { affectedRows: number }).affectedRows;
+    } catch (err) {
+      throw mysqlError(what, err);
+    }
+  }
+
   function insertStatements(jobs: InsertJob[]): Sql[] {
     const out: Sql[] = [];
     for (const part of chunks(jobs, size)) {
@@ -91,7 +101,7 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
         sql:
           `INSERT INTO message_stats (app, id, kind, qos, created, expires, keep_until, targets) VALUES ${valuesList(part.length, 8)}` +
           ' ON DUPLICATE KEY UPDATE kind = VALUES(kind), qos = VALUES(qos), created = VALUES(created), expires = VALUES(expires),' +
-          ' keep_until = VALUES(keep_until), targets = targets + VALUES(targets)',
+          ' keep_until = VALUES(keep_until), targets = targets + VALUES(targets), state = NULL',
         params: sp,
       });
     }
@@ -162,7 +172,10 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
       ]),
   });
 
+  const logs = createMysqlLogs({ tx, select, exec }, size);
+
   return {
+    ...logs,
     async start() {
       try {
         await withTimeout('saver: MySQL migrations', Math.max(opts.opTimeoutMs, 30_000), () => runMigrations(pool, 'saver', saverMigrations, log));
@@ -173,7 +186,7 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([inserts.drain(), removals.drain(), attempts.drain(), deads.drain()]);
+      await Promise.all([inserts.drain(), removals.drain(), attempts.drain(), deads.drain(), logs.drainLogs()]);
       await pool.end();
     },
     insert: (message, devices, keepUntil) => inserts.add([{ message, devices, keepUntil }]),
@@ -207,14 +220,7 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
       return rows.map(toStored);
     },
     async cleanup(now, batch, retentionMs) {
-      const del = async (what: string, sql: string, params: unknown[]): Promise<number> => {
-        try {
-          const [res] = await withTimeout(`saver: MySQL ${what}`, opts.opTimeoutMs, () => pool.query(sql, params));
-          return (res as { affectedRows: number }).affectedRows;
-        } catch (err) {
-          throw mysqlError(what, err);
-        }
-      };
+      const del = exec;
       const n = await del('inbox cleanup', 'DELETE FROM inbox WHERE expires <= ? LIMIT ?', [now, batch]);
       await del('messages cleanup', 'DELETE FROM messages WHERE expires <= ? LIMIT ?', [now, batch]);
       await del('stats cleanup', 'DELETE FROM message_stats WHERE keep_until <= ? LIMIT ?', [now, batch]);
@@ -234,7 +240,7 @@ function toStatus(r: RowDataPacket): MessageStatus {
     qos: m.qos === 0 ? 0 : 1,
     created: Number(r.created),
     expires: m.expires,
-    state: stateOf(m, counts, Date.now()),
+    state: stateOf(m, counts, Date.now(), { state: r.state === 'scheduled' || r.state === 'cancelled' ? r.state : undefined, logged: Number(r.logged) === 1 }),
     ...counts,
   };
 }

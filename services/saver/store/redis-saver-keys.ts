@@ -8,6 +8,17 @@ export interface SaverKeys {
   /** Prefix of an app's message hashes; the message key is prefix + id. */
   msgPrefix(app: string): string;
   msg(app: string, id: string): string;
+  /** Hash of one log: s = last seq (never expires), e = latest expiry of any entry. */
+  logHead(app: string, log: string): string;
+  /** Sorted set of one log: member = message id, score = seq. */
+  log(app: string, log: string): string;
+  /** Prefix of every log key; the tail is logTail(app, log). */
+  logPrefix: string;
+  logTail(app: string, log: string): string;
+  /** Sorted set over all logs: member = logTail + '\n' + id, score = expires (for cleanup). */
+  logExpiry: string;
+  /** Hash of a device's watermarks: field = log, value = seq. */
+  watermarks(app: string, device: string): string;
 }
 
 export function saverKeys(prefix: string): SaverKeys {
@@ -18,6 +29,12 @@ export function saverKeys(prefix: string): SaverKeys {
     inbox: (app, device) => `${base}inbox:${encodeURIComponent(app)}:${encodeURIComponent(device)}`,
     msgPrefix: (app) => `${base}msg:${encodeURIComponent(app)}:`,
     msg: (app, id) => `${base}msg:${encodeURIComponent(app)}:${id}`,
+    logHead: (app, log) => `${base}loghead:${encodeURIComponent(app)}:${encodeURIComponent(log)}`,
+    log: (app, log) => `${base}log:${encodeURIComponent(app)}:${encodeURIComponent(log)}`,
+    logPrefix: `${base}log:`,
+    logTail: (app, log) => `${encodeURIComponent(app)}:${encodeURIComponent(log)}`,
+    logExpiry: `${base}logexpiry`,
+    watermarks: (app, device) => `${base}wm:${encodeURIComponent(app)}:${encodeURIComponent(device)}`,
   };
 }
 

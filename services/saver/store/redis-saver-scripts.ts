@@ -4,16 +4,17 @@
  * answers the error HERALD_EPOCH so the store reloads from MySQL and retries.
  *
  * Message hash fields: m (meta JSON), p (payload), q (qos), e (expires ms), t (targets),
- * d (delivered), k (acked), x (dead-lettered), a:<device> (attempts of that device).
+ * d (delivered), k (acked), x (dead-lettered), a:<device> (attempts of that device),
+ * st ('scheduled' or 'cancelled' until the push fires), l and s (log and seq of a log message).
  * Inbox: a sorted set per device, member = message id, score = created.
  */
-const epochCheck = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('HERALD_EPOCH') end
+export const epochCheck = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('HERALD_EPOCH') end
 `;
 
 /**
  * KEYS: epoch, msg, inbox... ARGV: epoch, id, created, expires, keepUntil, meta, payload, qos, inboxed,
  * count. Adds the message to each inbox; targets += new inbox entries (or count when not inboxed).
- * Returns the number of new targets.
+ * Returns [new targets, 1 if it was a scheduled/cancelled status until now else 0].
  */
 export const storeScript = `${epochCheck}
 local msg, id, created, expires = KEYS[2], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -30,7 +31,7 @@ end
 redis.call('HSET', msg, 'm', ARGV[6], 'p', ARGV[7], 'q', ARGV[8], 'e', ARGV[4])
 redis.call('HINCRBY', msg, 't', added)
 redis.call('PEXPIREAT', msg, ARGV[5])
-return added`;
+return {added, redis.call('HDEL', msg, 'st')}`;
 
 /**
  * KEYS: epoch, inbox. ARGV: epoch, msg key prefix, now, limit.
@@ -61,7 +62,8 @@ return out`;
 /**
  * KEYS: epoch, then (inbox, msg) per delivery. ARGV: epoch, now, maxAttempts, then (id, device).
  * Returns (code, n) per delivery: 0 refused; 1 send, n = attempt number; 2 dead-lettered by
- * this attempt, n = deliveries made; 3 send, online-only message (nothing durable to update).
+ * this attempt, n = deliveries made; 3 send, online-only message (nothing durable to update);
+ * 4 send, a log message (no inbox entry; delivered += 1).
  */
 export const attemptScript = `${epochCheck}
 local now, max = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -69,10 +71,15 @@ local out = {}
 for i = 1, (#KEYS - 1) / 2 do
   local inbox, msg = KEYS[2 * i], KEYS[2 * i + 1]
   local id, dev = ARGV[2 + 2 * i], ARGV[3 + 2 * i]
-  local f = redis.call('HMGET', msg, 'q', 'e', 't', 'd')
+  local f = redis.call('HMGET', msg, 'q', 'e', 't', 'd', 'st', 'l')
   local code, n = 0, 0
-  if not f[1] then
+  if not f[1] or f[5] then
     code = 0
+  elseif f[6] then
+    if tonumber(f[2]) > now then
+      redis.call('HINCRBY', msg, 'd', 1)
+      code = 4
+    end
   elseif f[1] == '0' or f[2] == '0' then
     if tonumber(f[4] or '0') < tonumber(f[3] or '0') then redis.call('HINCRBY', msg, 'd', 1) end
     code = 3
@@ -105,8 +112,8 @@ for i = 1, (#KEYS - 1) / 2 do
 end
 return out`;
 
-/** KEYS: epoch, msg. Returns [meta, targets, delivered, acked, dead] or an empty array. */
+/** KEYS: epoch, msg. Returns [meta, targets, delivered, acked, dead, st, l] or an empty array. */
 export const statusScript = `${epochCheck}
-local f = redis.call('HMGET', KEYS[2], 'm', 't', 'd', 'k', 'x')
+local f = redis.call('HMGET', KEYS[2], 'm', 't', 'd', 'k', 'x', 'st', 'l')
 if not f[1] then return {} end
 return f`;

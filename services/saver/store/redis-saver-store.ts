@@ -9,13 +9,20 @@ import type { SaverConfig } from '../config';
 import type { AttemptRow, DurableInbox } from './durable-inbox';
 import { createMysqlInbox } from './mysql-saver-store';
 import { checkRedisUrl, decodeMessage, encodeMeta, saverKeys } from './redis-saver-keys';
+import { createRedisLogs, type ScriptFn } from './redis-log-store';
+import { reloadLogsFromMysql } from './redis-log-reload';
+import { ackLogScript, appendLogScript, cancelScript, countLogScript, logCleanupScript, logSinceScript, scheduleScript } from './redis-log-scripts';
 import { reloadFromMysql, reloadLockMs } from './redis-saver-reload';
 import { ackScript, attemptScript, pendingScript, statusScript, storeScript } from './redis-saver-scripts';
 import { chunks } from './saver-sql';
-import { keepUntil, onlineOnly, stateOf, type SaverStore } from './saver-store';
+import { keepUntil, onlineOnly, stateOf, type SaverStore, type StatusExtras } from './saver-store';
 
 type Arg = string | number | Buffer;
-type ScriptFn = (numKeys: number, ...args: Arg[]) => Promise<unknown>;
+const scripts = {
+  store: storeScript, pending: pendingScript, attempt: attemptScript, ack: ackScript, status: statusScript,
+  appendLog: appendLogScript, logSince: logSinceScript, ackLog: ackLogScript, countLog: countLogScript,
+  schedule: scheduleScript, cancel: cancelScript, logCleanup: logCleanupScript,
+};
 
 const perScript = 500;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -27,7 +34,7 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
   const keys = saverKeys(config.prefix);
   const redis = openRedis(config.redisUrl, log.child({ url: shownUrl }), { lazyConnect: true, timeoutMs: config.opTimeoutMs, autoPipelining: true });
   const lua: Record<string, ScriptFn> = {};
-  for (const [name, script] of Object.entries({ store: storeScript, pending: pendingScript, attempt: attemptScript, ack: ackScript, status: statusScript })) {
+  for (const [name, script] of Object.entries(scripts)) {
     redis.defineCommand(`herald_saver_${name}`, { lua: script });
     const r = redis as unknown as Record<string, ScriptFn>;
     lua[name] = (n, ...a) => r[`herald_saver_${name}`](n, ...a);
@@ -36,6 +43,7 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
   let epoch = '';
   let recovering: Promise<void> | undefined;
   let closed = false;
+  const logs = createRedisLogs({ keys, durable: mysql, log, statusRetentionMs: config.statusRetentionMs, lua, epoch: () => epoch, run: (what, call) => run(what, call) });
 
   async function takeOverOrWait(): Promise<void> {
     const deadline = Date.now() + reloadLockMs;
@@ -50,6 +58,7 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
         log.warn('saver: Redis has no saver epoch (data lost or first start): reloading from MySQL');
         try {
           await reloadFromMysql(redis, keys, mysql, log);
+          await reloadLogsFromMysql(redis, keys, mysql, log);
           await redis.set(keys.epoch, randomBytes(8).toString('hex'), 'NX');
         } finally {
           if ((await redis.get(keys.reload)) === token) await redis.del(keys.reload);
@@ -91,13 +100,15 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
     const payload = Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength);
     const msgKey = keys.msg(message.app, message.id);
     const parts = inboxed ? chunks(devices, perScript) : [devices];
-    await Promise.all(
+    const answers = await Promise.all(
       parts.map((part) => {
         const inboxes = inboxed ? part.map((d) => keys.inbox(message.app, d)) : [];
         const args = [message.id, message.created, message.expires, keep, meta, payload, message.qos, inboxed ? '1' : '0', part.length];
-        return run('store', () => lua.store(2 + inboxes.length, keys.epoch, msgKey, ...inboxes, epoch, ...args));
+        return run('store', () => lua.store(2 + inboxes.length, keys.epoch, msgKey, ...inboxes, epoch, ...args)) as Promise<number[]>;
       }),
     );
+    // It was a scheduled push: the durable status is now the normal one too.
+    if (answers.some((a) => a[1] === 1)) await mysql.clearState(message.app, message.id);
   }
 
   async function pending(app: string, device: string, limit = config.pendingLimit): Promise<Message[]> {
@@ -109,7 +120,7 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
     return out;
   }
 
-  async function attemptPart(part: Delivery[], now: number, writes: AttemptRow[], dead: DeadLetter[]): Promise<boolean[]> {
+  async function attemptPart(part: Delivery[], now: number, writes: AttemptRow[], dead: DeadLetter[], logged: Delivery[]): Promise<boolean[]> {
     const ks: string[] = [];
     const args: Arg[] = [now, config.maxAttempts];
     for (const d of part) {
@@ -122,7 +133,8 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
       const n = res[2 * i + 1];
       if (code === 1) writes.push({ ...d, first: n === 1 });
       if (code === 2) dead.push({ ...d, attempts: n, at: now });
-      return code === 1 || code === 3;
+      if (code === 4) logged.push(d);
+      return code === 1 || code === 3 || code === 4;
     });
   }
 
@@ -130,7 +142,12 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
     const now = Date.now();
     const writes: AttemptRow[] = [];
     const dead: DeadLetter[] = [];
-    const answers = (await Promise.all(chunks(deliveries, perScript).map((p) => attemptPart(p, now, writes, dead)))).flat();
+    const logged: Delivery[] = [];
+    const answers = (await Promise.all(chunks(deliveries, perScript).map((p) => attemptPart(p, now, writes, dead, logged)))).flat();
+    if (logged.length > 0) {
+      const counts = logged.map((d) => ({ app: d.app, id: d.id, delivered: 1 }));
+      mysql.countDelivered(counts).catch((err: unknown) => log.warn('saver: recording log deliveries in MySQL failed', { err, rows: counts.length }));
+    }
     // Attempt counts are written behind (the Redis answer is authoritative); dead letters are awaited.
     if (writes.length > 0) {
       mysql.attempts(writes).catch((err: unknown) => log.warn('saver: recording attempts in MySQL failed', { err, rows: writes.length }));
@@ -155,7 +172,9 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
     if (f.length === 0 || f[0] === null) return mysql.status(app, id);
     const meta = JSON.parse(f[0]) as { kind: PushKindName; created: number; expires: number; qos: 0 | 1 };
     const counts = { targets: Number(f[1] ?? 0), delivered: Number(f[2] ?? 0), acked: Number(f[3] ?? 0), deadLettered: Number(f[4] ?? 0) };
-    return { id, app, kind: meta.kind, qos: meta.qos, created: meta.created, expires: meta.expires, state: stateOf(meta, counts, Date.now()), ...counts };
+    const extras: StatusExtras = { state: f[5] === 'scheduled' || f[5] === 'cancelled' ? f[5] : undefined, logged: f[6] !== null && f[6] !== undefined };
+    const state = stateOf(meta, counts, Date.now(), extras);
+    return { id, app, kind: meta.kind, qos: meta.qos, created: meta.created, expires: meta.expires, state, ...counts };
   }
 
   async function start(): Promise<void> {
@@ -188,6 +207,12 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
     ack,
     status,
     deadLetters: (app, limit = 100) => mysql.deadLetters(app, limit),
-    cleanup: (now, batch) => mysql.cleanup(now, batch, config.statusRetentionMs),
+    cleanup: async (now, batch) => (await mysql.cleanup(now, batch, config.statusRetentionMs)) + (await logs.cleanupLogs(now, batch)),
+    appendLog: logs.appendLog,
+    logSince: (app, device, names, limit = config.pendingLimit) => logs.logSince(app, device, names, limit),
+    ackLog: logs.ackLog,
+    countLogDelivered: logs.countLogDelivered,
+    markScheduled: logs.markScheduled,
+    markCancelled: logs.markCancelled,
   };
 }

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { saverKeys } from './redis-saver-keys';
 
 /**
  * For tests: deletes every key under one prefix (SCAN + DEL, never FLUSHALL), simulating a
@@ -16,6 +17,17 @@ export async function deleteKeysWithPrefix(redisUrl: string, prefix: string): Pr
       if (found.length > 0) n += await redis.del(...found);
     } while (cursor !== '0');
     return n;
+  } finally {
+    await redis.quit();
+  }
+}
+
+/** For tests: the ids in one broadcast/topic log and the size of the expiry index, as Redis holds them. */
+export async function redisLogState(redisUrl: string, prefix: string, app: string, log: string): Promise<{ ids: string[]; expiryIndex: number }> {
+  const redis = new Redis(redisUrl);
+  try {
+    const keys = saverKeys(prefix);
+    return { ids: await redis.zrange(keys.log(app, log), '0', '-1'), expiryIndex: await redis.zcard(keys.logExpiry) };
   } finally {
     await redis.quit();
   }

@@ -68,4 +68,40 @@ export const saverMigrations: Migration[] = [
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
     ],
   },
+  {
+    version: 4,
+    name: 'add broadcast/topic logs, watermarks and scheduled states',
+    up: [
+      `ALTER TABLE message_stats ADD COLUMN state VARCHAR(16) NULL, ADD COLUMN logged TINYINT NOT NULL DEFAULT 0`,
+      `CREATE TABLE IF NOT EXISTS log_messages (
+        app VARCHAR(64) NOT NULL,
+        log VARCHAR(255) NOT NULL,
+        seq BIGINT NOT NULL,
+        id VARCHAR(64) NOT NULL,
+        kind VARCHAR(16) NOT NULL,
+        payload MEDIUMBLOB NOT NULL,
+        created BIGINT NOT NULL,
+        expires BIGINT NOT NULL,
+        qos TINYINT NOT NULL,
+        PRIMARY KEY (app, log, seq),
+        KEY log_messages_expires (expires)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      `CREATE TABLE IF NOT EXISTS log_heads (
+        app VARCHAR(64) NOT NULL,
+        log VARCHAR(255) NOT NULL,
+        seq BIGINT NOT NULL,
+        max_expires BIGINT NOT NULL,
+        PRIMARY KEY (app, log)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      `CREATE TABLE IF NOT EXISTS watermarks (
+        app VARCHAR(64) NOT NULL,
+        device VARCHAR(128) NOT NULL,
+        log VARCHAR(255) NOT NULL,
+        seq BIGINT NOT NULL,
+        keep_until BIGINT NOT NULL,
+        PRIMARY KEY (app, device, log),
+        KEY watermarks_keep (keep_until)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    ],
+  },
 ];

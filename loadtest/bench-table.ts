@@ -1,0 +1,100 @@
+/**
+ * The bench's printed table: figure | target | measured | baseline | verdict, from the
+ * summaries of the bench's runs (a missing summary = the step could not run).
+ */
+
+type Summary = Record<string, unknown> | undefined;
+
+/** Summaries of the bench's steps, by step. */
+export interface BenchFigures {
+  bare?: Summary;
+  room?: Summary;
+  storm?: Summary;
+  unicast?: Summary;
+  p99?: Summary;
+  churn?: Summary;
+}
+
+interface Row {
+  figure: string;
+  target: string;
+  measured: string;
+  baseline: string;
+  verdict: string;
+}
+
+const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+const fmt = (x: number | undefined, unit = ''): string => (x === undefined ? '-' : `${Math.round(x).toLocaleString('en-US')}${unit}`);
+const get = (s: Summary, path: string): number | undefined => {
+  let v: unknown = s;
+  for (const k of path.split('.')) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+  return num(v);
+};
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED');
+
+function memoryRow(f: BenchFigures, devices: number): Row {
+  const room = get(f.room, 'rssPerDeviceBytes');
+  const bare = get(f.bare, 'rssPerDeviceBytes');
+  const limit = bare === undefined ? undefined : 2 * bare;
+  return {
+    figure: `room RSS per idle authenticated device (${devices.toLocaleString('en-US')})`,
+    target: limit === undefined ? '<= 2x baseline' : `<= 2x baseline (${fmt(limit, ' B')})`,
+    measured: fmt(room, ' B'), baseline: fmt(bare, ' B/socket'),
+    verdict: verdict(room === undefined || limit === undefined ? undefined : room <= limit),
+  };
+}
+
+function broadcastRow(f: BenchFigures, phase: 'series' | 'bursts', devices: number): Row {
+  const room = get(f.room, `${phase}.deliveriesPerSecond`);
+  const bare = get(f.bare, `${phase}.deliveriesPerSecond`);
+  const all = (f.room?.everyDeviceGotEvery as boolean | undefined) ?? undefined;
+  const floor = bare === undefined ? undefined : 0.8 * bare;
+  return {
+    figure: `broadcast deliveries/s to ${devices.toLocaleString('en-US')}, ${phase === 'series' ? 'in series' : 'bursts of 16'}`,
+    target: floor === undefined ? '>= 80% of baseline' : `>= 80% of baseline (${fmt(floor, '/s')})`,
+    measured: `${fmt(room, '/s')}${all === false ? ' (NOT all delivered)' : ''}`, baseline: fmt(bare, '/s'),
+    verdict: verdict(room === undefined || floor === undefined ? undefined : room >= floor && all === true),
+  };
+}
+
+function redisRows(f: BenchFigures): Row[] {
+  const sustained = get(f.unicast, 'acceptedPerSecond');
+  const delivered = get(f.unicast, 'totalDeliveries');
+  const secs = get(f.unicast, 'pushSeconds');
+  const p99 = get(f.p99, 'latencyP99Ms');
+  const storm = get(f.storm, 'connectsPerSecond');
+  const lost = get(f.churn, 'lost');
+  const missing = get(f.unicast, 'missing');
+  return [
+    {
+      figure: 'unicast msgs/s sustained 30 s (redis + mysql, qos 1)', target: '>= 10,000/s',
+      measured: `${fmt(sustained, '/s')} accepted, ${fmt(delivered !== undefined && secs ? delivered / secs : undefined, '/s')} delivered${missing ? `, ${missing} missing` : ''}`,
+      baseline: '-', verdict: verdict(sustained === undefined ? undefined : sustained >= 10_000),
+    },
+    {
+      figure: `unicast p99 API-to-device at 5,000/s (achieved ${fmt(get(f.p99, 'acceptedPerSecond'), '/s')})`, target: '<= 50 ms',
+      measured: p99 === undefined ? '-' : `${p99} ms (p50 ${get(f.p99, 'latencyP50Ms') ?? '-'} ms)`, baseline: '-',
+      verdict: verdict(p99 === undefined ? undefined : p99 <= 50),
+    },
+    {
+      figure: `connect storm (${fmt(get(f.storm, 'devices'))} devices, redis register)`, target: '>= 5,000/s',
+      measured: `${fmt(storm, '/s')} (p99 ${get(f.storm, 'connectP99Ms') ?? '-'} ms, ${fmt(get(f.storm, 'failed'))} failed)`, baseline: '-',
+      verdict: verdict(storm === undefined ? undefined : storm >= 5000),
+    },
+    {
+      figure: `churn 1%/s with unicast running: qos 1 messages lost`,
+      target: '0', measured: lost === undefined ? '-' : `${lost} of ${fmt(get(f.churn, 'pushesAccepted'))} (${fmt(get(f.churn, 'churned'))} reconnects)`, baseline: '-',
+      verdict: verdict(lost === undefined ? undefined : lost === 0),
+    },
+  ];
+}
+
+/** The table as fixed-width text. */
+export function benchTable(f: BenchFigures, roomDevices: number): string {
+  const rows = [memoryRow(f, roomDevices), broadcastRow(f, 'series', roomDevices), broadcastRow(f, 'bursts', roomDevices), ...redisRows(f)];
+  const head: Row = { figure: 'figure', target: 'target', measured: 'measured', baseline: 'baseline', verdict: '' };
+  const keys = ['figure', 'target', 'measured', 'baseline', 'verdict'] as const;
+  const width = keys.map((k) => Math.max(...[head, ...rows].map((r) => r[k].length)));
+  const line = (r: Row): string => keys.map((k, i) => r[k].padEnd(width[i])).join(' | ').trimEnd();
+  return [line(head), width.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,125 @@
+/**
+ * `npm run bench`: a fixed suite sized for a 2-core machine. Starts what it needs (the bare
+ * uWebSockets.js baseline, the standalone gateway on memory drivers, a private Redis and
+ * MariaDB and the gateway on them), runs the scenarios and prints figure | target | measured |
+ * baseline. A benchmark, not a test: exit 0 whatever the figures, 1 only if nothing could run.
+ *
+ *   npm run bench [-- --quick] [-- --cpu-prof]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freshMysqlDatabase } from '../shared/testing/mysql-test-db';
+import { startMariadb, startRedis, type TestServer } from '../shared/testing/test-services';
+import { benchTable, type BenchFigures } from './bench-table';
+import { parseOptions, repoRoot, type LoadOptions } from './options';
+import { runLoad, type Scenario } from './run';
+import { broadcastPhases } from './scenarios/broadcast';
+import { churn } from './scenarios/churn';
+import { hold } from './scenarios/hold';
+import { storm } from './scenarios/storm';
+import { unicast } from './scenarios/unicast';
+import { startBareUws, startStandalone, type Target } from './target';
+
+/** Sizes of the suite; --quick shrinks them to try the bench itself in a minute. */
+interface Sizes {
+  roomDevices: number;
+  broadcasts: number;
+  stormDevices: number;
+  unicastDevices: number;
+  unicastSeconds: number;
+  p99Seconds: number;
+  churnSeconds: number;
+}
+
+const full: Sizes = { roomDevices: 15_000, broadcasts: 64, stormDevices: 10_000, unicastDevices: 5000, unicastSeconds: 30, p99Seconds: 10, churnSeconds: 60 };
+const quick: Sizes = { roomDevices: 2000, broadcasts: 16, stormDevices: 2000, unicastDevices: 500, unicastSeconds: 5, p99Seconds: 3, churnSeconds: 5 };
+
+/** hold (idle RSS per device) then both broadcast phases on the same connections. */
+const roomFigures: Scenario = async (ctx) => {
+  const held = await hold(ctx);
+  const phases = await broadcastPhases(ctx, ctx.fleet.totalConnected());
+  return { ...held, ...phases };
+};
+
+function opts(dir: string, name: string, args: string[]): LoadOptions {
+  return parseOptions([...args, '--report', join(dir, name), '--deadline', '300']) as LoadOptions;
+}
+
+/** Runs one step; a step that throws is reported and the suite goes on. */
+async function step(name: string, o: LoadOptions, scenario: Scenario, target: Target): Promise<Record<string, unknown> | undefined> {
+  process.stdout.write(`\n=== ${name} ===\n`);
+  try {
+    const { result, html } = await runLoad(o, { scenario, given: target });
+    process.stdout.write(`${name}: report ${html}\n`);
+    if (result.summary.failure !== undefined) process.stdout.write(`${name}: FAILED: ${String(result.summary.failure)}\n`);
+    return result.summary;
+  } catch (err) {
+    process.stdout.write(`${name}: could not run: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
+
+async function roomSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigures): Promise<void> {
+  const args = ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '5', '--broadcasts', String(s.broadcasts), '--burst', '16', '--qos', '0', '--ttl', '0'];
+  const bare = await startBareUws();
+  try {
+    f.bare = await step('baseline: bare uWebSockets.js, hold + broadcast', opts(dir, 'baseline', ['hold', ...args]), roomFigures, bare);
+  } finally {
+    await bare.stop();
+  }
+  const room = await startStandalone({ capacity: s.roomDevices + 1000, cpuProfDir: cpuProf ? join(dir, 'profile-memory') : undefined });
+  try {
+    f.room = await step('room: standalone (memory drivers), hold + broadcast', opts(dir, 'room', ['hold', ...args]), roomFigures, room);
+  } finally {
+    await room.stop();
+  }
+}
+
+async function redisSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigures): Promise<void> {
+  const servers: TestServer[] = [];
+  try {
+    process.stdout.write('\nstarting a private redis-server and mariadbd...\n');
+    servers.push(await startRedis(), await startMariadb());
+    process.env.HERALD_TEST_MYSQL_URL = servers[1].url;
+    const mysqlUrl = await freshMysqlDatabase('bench');
+    const g = await startStandalone({ capacity: Math.max(s.stormDevices, s.unicastDevices) + 1000, redisUrl: servers[0].url, mysqlUrl, cpuProfDir: cpuProf ? join(dir, 'profile-redis') : undefined });
+    try {
+      const n = String(s.unicastDevices);
+      f.storm = await step('connect storm (redis register)', opts(dir, 'storm', ['storm', '--devices', String(s.stormDevices), '--inflight', '1000']), storm, g);
+      f.unicast = await step('unicast 10,000/s (redis + mysql)', opts(dir, 'unicast-10k', ['unicast', '--devices', n, '--rate', '10000', '--duration', String(s.unicastSeconds), '--push-inflight', '256']), unicast, g);
+      f.p99 = await step('unicast 5,000/s p99 (redis + mysql)', opts(dir, 'unicast-5k', ['unicast', '--devices', n, '--rate', '5000', '--duration', String(s.p99Seconds), '--push-inflight', '256']), unicast, g);
+      f.churn = await step('churn 1%/s with unicast (redis + mysql)', opts(dir, 'churn', ['churn', '--devices', n, '--rate', '1000', '--duration', String(s.churnSeconds), '--churn', '0.01']), churn, g);
+    } finally {
+      await g.stop();
+    }
+  } catch (err) {
+    process.stdout.write(`redis + mysql steps could not run: ${(err as Error).message}\n`);
+  } finally {
+    await Promise.all(servers.map((x) => x.stop()));
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' } } });
+  const sizes = values.quick ? quick : full;
+  const dir = join(repoRoot, 'loadtest', 'reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const t0 = Date.now();
+  const f: BenchFigures = {};
+  await roomSteps(dir, sizes, values['cpu-prof'] === true, f);
+  await redisSteps(dir, sizes, values['cpu-prof'] === true, f);
+  const table = benchTable(f, sizes.roomDevices);
+  process.stdout.write(`\n${table}\nbench took ${Math.round((Date.now() - t0) / 1000)} s; reports in ${dir}\n`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify({ sizes, figures: f }, null, 2) + '\n');
+  writeFileSync(join(dir, 'bench.txt'), table + '\n');
+  return Object.values(f).some((x) => x !== undefined) ? 0 : 1;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

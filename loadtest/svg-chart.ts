@@ -72,19 +72,26 @@ function axes(spec: ChartSpec, xMax: number, yMax: number, sx: (x: number) => nu
   return out;
 }
 
-/** Polyline path of a series, broken at null values. */
+/**
+ * Polyline path of a series, broken at null values, with a dot on every point so a value with
+ * gaps on both sides (a burst of deliveries within one second) still shows.
+ */
 function path(s: Series, sx: (x: number) => number, sy: (y: number) => number): string {
   let d = '';
+  let dots = '';
   let pen = false;
   for (const [x, y] of s.points) {
     if (y === null) {
       pen = false;
       continue;
     }
-    d += `${pen ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`;
+    const px = sx(x).toFixed(1);
+    const py = sy(y).toFixed(1);
+    d += `${pen ? 'L' : 'M'}${px},${py}`;
+    dots += `<circle cx="${px}" cy="${py}" r="2.5" fill="${s.color}"/>`;
     pen = true;
   }
-  return d === '' ? '' : `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8"/>`;
+  return d === '' ? '' : `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8"/>${dots}`;
 }
 
 /** Draws one chart; with no data at all it says so instead of drawing empty axes. */

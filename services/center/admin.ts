@@ -12,6 +12,8 @@ export interface RedactedApp {
   singleLogin: boolean;
   secret: '(redacted)';
   apiKeys: string[];
+  routes: Record<string, string>;
+  statusUrl?: string;
 }
 
 export function redactApp(app: App): RedactedApp {
@@ -21,6 +23,8 @@ export function redactApp(app: App): RedactedApp {
     singleLogin: app.singleLogin ?? false,
     secret: '(redacted)',
     apiKeys: app.apiKeys.map((k) => `${k.slice(0, 4)}...`),
+    routes: app.routes ?? {},
+    statusUrl: app.statusUrl,
   };
 }
 

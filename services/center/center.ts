@@ -2,11 +2,13 @@ import { ConfigError } from '../../shared/config/config';
 import { createHttpServer } from '../../shared/http/http-server';
 import { type Service, once, withTimeout } from '../../shared/lifecycle/lifecycle';
 import { adminRoutes } from './admin';
+import { adminClusterRoutes } from './admin-cluster';
 import { createAuth } from './auth';
 import type { CenterConfig } from './config';
 import type { CenterContext, CenterDeps } from './context';
 import { deviceRoutes } from './devices';
 import { createPushRunner } from './dispatch';
+import { kickRoutes } from './kick';
 import { messageRoutes } from './messages';
 import { startMulticastWorker } from './multicast';
 import { startPacedWorker } from './pacing';
@@ -64,7 +66,7 @@ export function createCenter(config: CenterConfig, deps: CenterDeps): Center {
     metrics: deps.metrics,
     maxBody: maxBody(config),
     ready: () => running,
-    routes: [...messageRoutes(ctx, runner), ...scheduleRoutes(ctx), ...deviceRoutes(ctx), ...tokenRoutes(ctx), ...adminRoutes(ctx)],
+    routes: [...messageRoutes(ctx, runner), ...scheduleRoutes(ctx), ...deviceRoutes(ctx), ...tokenRoutes(ctx), ...adminRoutes(ctx), ...kickRoutes(ctx), ...adminClusterRoutes(ctx)],
   });
   let port = config.port;
   let workers: Worker[] = [];

@@ -2,7 +2,7 @@
 import { createMemoryAppStore } from '../../shared/apps/memory-app-store';
 import type { App } from '../../shared/contracts/apps';
 import type { RegisterService, SessionStore } from '../../shared/contracts/register';
-import type { DeliverResult, RoomDelivery, RoomDirectory, RoomService } from '../../shared/contracts/room';
+import type { DeliverResult, DrainOptions, RoomDelivery, RoomDirectory, RoomKick, RoomService } from '../../shared/contracts/room';
 import type { SaverService } from '../../shared/contracts/saver';
 import { loadConfig } from '../../shared/config/config';
 import type { LogFields, Logger } from '../../shared/log/log';
@@ -24,6 +24,8 @@ export const APP2: App = { id: 'app2', name: 'App Two', secret: 'secret-of-app-t
 /** A room directory whose rooms record every deliver() batch. */
 export interface RecordingRooms extends RoomDirectory {
   batches: { roomId: string; batch: RoomDelivery[] }[];
+  kicks: { roomId: string; batch: RoomKick[] }[];
+  drains: { roomId: string; opts?: DrainOptions }[];
   /** Makes a room's deliver() reject. */
   failing: Set<string>;
   /** Each deliver() waits this long first, ms. */
@@ -34,7 +36,7 @@ export function recordingRooms(ids: string[]): RecordingRooms {
   const batches: RecordingRooms['batches'] = [];
   const failing = new Set<string>();
   const rooms = new Map<string, RoomService>();
-  const dir: RecordingRooms = { batches, failing, delayMs: 0, room: (id) => rooms.get(id) };
+  const dir: RecordingRooms = { batches, kicks: [], drains: [], failing, delayMs: 0, room: (id) => rooms.get(id) };
   for (const id of ids) {
     rooms.set(id, {
       id,
@@ -44,6 +46,16 @@ export function recordingRooms(ids: string[]): RecordingRooms {
         batches.push({ roomId: id, batch });
         return { sent: batch.length, missing: 0, refused: 0 };
       },
+      reply: async (batch) => batch.length,
+      async kick(batch) {
+        if (failing.has(id)) throw new Error(`room ${id} is down`);
+        dir.kicks.push({ roomId: id, batch });
+        return batch.length;
+      },
+      async drain(opts) {
+        dir.drains.push({ roomId: id, opts });
+      },
+      reflush: async () => 0,
     });
   }
   return dir;

@@ -4,6 +4,7 @@ import { loadConfig } from '../../shared/config/config';
 import { createLogger } from '../../shared/log/log';
 import { createRegistry } from '../../shared/metrics/metrics';
 import { testRedisUrl, uniquePrefix } from '../../shared/testing/env';
+import { deleteKeysWithPrefix } from '../../shared/testing/redis-wipe';
 import { registerSchema, type RegisterConfig } from './config';
 import { createRegister } from './register';
 
@@ -79,4 +80,25 @@ test('register passes tags and subscriptions through and counts them', async () 
   assert.match(text, /herald_register_items_total\{op="setTags"\} 3/);
   assert.match(text, /herald_register_ops_total\{op="subscribers",result="ok"\} 1/);
   assert.match(text, /herald_register_op_seconds_count\{op="devicesByTags"\} 2/);
+});
+
+test('register (redis) answers replaced sessions and notices a lost store by its epoch', async () => {
+  const prefix = uniquePrefix('reg');
+  const metrics = createRegistry();
+  const reg = createRegister(loadConfig('register', registerSchema, { driver: 'redis', redisUrl: testRedisUrl(), prefix }, {}), { log, metrics });
+  await reg.start();
+  try {
+    const e1 = await reg.epoch();
+    assert.deepEqual(await reg.register([session]), []);
+    assert.deepEqual(await reg.register([{ ...session, connId: 'c2', roomId: 'r2' }]), [session]);
+    assert.equal(await reg.epoch(), e1);
+    await deleteKeysWithPrefix(testRedisUrl(), prefix);
+    assert.notEqual(await reg.epoch(), e1);
+    assert.deepEqual(await reg.lookupDevices('a', ['d1']), []);
+  } finally {
+    await reg.stop();
+  }
+  const text = await metrics.metrics();
+  assert.match(text, /herald_register_epoch_changes_total 1/);
+  assert.match(text, /herald_register_replaced_total 1/);
 });

@@ -22,8 +22,11 @@ export function createRegister(config: RegisterConfig, deps: RegisterDeps): Regi
   const ops = counter(deps.metrics, 'herald_register_ops_total', 'Register calls by operation and result', ['op', 'result']);
   const items = counter(deps.metrics, 'herald_register_items_total', 'Sessions, refs, devices, users, tags or topics passed to register calls', ['op']);
   const seconds = histogram(deps.metrics, 'herald_register_op_seconds', 'Register call latency', ['op']);
+  const replacedCount = counter(deps.metrics, 'herald_register_replaced_total', 'Live sessions that a register call replaced (same device, another connection)');
+  const epochChanges = counter(deps.metrics, 'herald_register_epoch_changes_total', 'Times the store answered a new epoch (its data was lost)');
   let store: ManagedSessionStore | undefined;
   let stopped = false;
+  let lastEpoch: string | undefined;
 
   function active(): ManagedSessionStore {
     if (!store || stopped) throw new Error('register is not running');
@@ -47,13 +50,27 @@ export function createRegister(config: RegisterConfig, deps: RegisterDeps): Regi
 
   const size = (list: unknown): number => (Array.isArray(list) ? list.length : 0);
 
+  function noteEpoch(epoch: string): string {
+    if (lastEpoch !== undefined && epoch !== lastEpoch) {
+      epochChanges.inc();
+      log.warn('register: the session store lost its data (new epoch); rooms must re-flush', { was: lastEpoch, now: epoch });
+    }
+    lastEpoch = epoch;
+    return epoch;
+  }
+
   return {
-    register: (sessions) => measure('register', size(sessions), (s) => s.register(sessions)),
+    register: async (sessions) => {
+      const replaced = await measure('register', size(sessions), (s) => s.register(sessions));
+      if (replaced.length > 0) replacedCount.inc(replaced.length);
+      return replaced;
+    },
     unregister: (refs) => measure('unregister', size(refs), (s) => s.unregister(refs)),
     touch: (refs) => measure('touch', size(refs), (s) => s.touch(refs)),
     lookupDevices: (app, devices) => measure('lookupDevices', size(devices), (s) => s.lookupDevices(app, devices)),
     userDevices: (app, users) => measure('userDevices', size(users), (s) => s.userDevices(app, users)),
     listRoom: (roomId) => measure('listRoom', 1, (s) => s.listRoom(roomId)),
+    epoch: () => measure('epoch', 1, (s) => s.epoch()).then(noteEpoch),
     setTags: (app, device, tags) => measure('setTags', size(tags), (s) => s.setTags(app, device, tags)),
     tagsOf: (app, device) => measure('tagsOf', 1, (s) => s.tagsOf(app, device)),
     devicesByTags: (app, tags, mode, cursor, count) =>
@@ -69,6 +86,8 @@ export function createRegister(config: RegisterConfig, deps: RegisterDeps): Regi
       store = s;
       try {
         await s.ready(config.startTimeoutMs);
+        // Made now, so that data lost from here on shows as a change of epoch.
+        lastEpoch = await s.epoch();
       } catch (err) {
         store = undefined;
         await s.close();

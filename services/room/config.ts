@@ -39,6 +39,13 @@ export const roomSchema = {
   fanoutMaxInFlight: int(64, 'fan-out queue messages handed to the room at once (one publish pass)', 1, 10_000),
   fanoutTimeoutMs: int(10_000, 'a fan-out message not finished within this is redelivered', 100),
   logIdsMax: int(100_000, 'broadcast/topic message ids remembered room-wide so acks move watermarks', 100),
+  graceMs: int(30_000, 'a dropped session is kept this long for a flash reconnect (resume) to the room; 0 = off', 0),
+  unackedMax: int(256, 'qos 1 messages sent and not acked kept per connection for a resume (oldest dropped)', 0, 10_000),
+  drainIntervalMs: int(100, 'pause between two batches of closed sockets while draining', 0),
+  drainDeadlineMs: int(30_000, 'drain() closes whatever is left at this time', 0),
+  stopDrainDeadlineMs: int(5000, 'the drain that stop() runs first closes whatever is left at this time', 0),
+  upstreamMaxType: int(64, 'longest Upstream type name (characters)', 1, 1024),
+  reflushBatch: int(1000, 'sessions per register call when the room registers them all again', 1),
 } as const;
 
 export type RoomConfig = ConfigOf<typeof roomSchema>;

@@ -1,10 +1,12 @@
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { decodeClientFrame, FrameError, type ClientFrame } from '../../shared/protocol/codec';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
-import { closeConn, failConn, Lag, Phase, refsOf, sendFrame, type ConnState, type RoomContext } from './context';
+import { closeConn, failConn, Lag, Phase, sendFrame, type ConnState, type RoomContext } from './context';
+import { leaveBindings } from './resume';
 import { handleAck, handleAuth, handleBind, handleUnbind } from './session';
 import { onDrain } from './slow';
 import { handleSubscribe, handleUnsubscribe } from './subscriptions';
+import { handleUpstream } from './upstream';
 
 /** The WebSocket half of the room: the room's handlers bound to ctx once (no per-socket closures). */
 export interface ConnectionHandlers {
@@ -34,6 +36,7 @@ function newState(ctx: RoomContext): ConnState {
     dropped: false,
     catchupAt: 0,
     logMark: 0,
+    closeReason: '',
     deadline: 0,
     bucket: -1,
   };
@@ -68,14 +71,11 @@ function close(ctx: RoomContext, ws: WebSocket<ConnState>, code: number): void {
   const state = ws.getUserData();
   if (state.phase === Phase.Closed) return;
   state.phase = Phase.Closed;
-  state.ws = null;
   ctx.conns.delete(state.id);
   ctx.sweeper.remove(state);
   ctx.touchQueue.delete(state);
-  if (state.bindings.length > 0) {
-    for (const ref of refsOf(state)) ctx.unregisterQueue.push(ref);
-    ctx.scheduleUnregister();
-  }
+  state.ws = null;
+  if (state.bindings.length > 0) leaveBindings(ctx, state, code);
   ctx.metrics.close(code);
   ctx.metrics.connections.dec();
 }
@@ -130,10 +130,6 @@ function beforeAuth(ctx: RoomContext, state: ConnState, frame: ClientFrame): voi
   }
 }
 
-function notImplemented(ctx: RoomContext, state: ConnState, seq: number, what: string): void {
-  sendFrame(ctx, state, { seq, reply: { code: ErrorCode.NotImplemented, message: `${what} is not implemented yet` } }, 'reply');
-}
-
 function dispatch(ctx: RoomContext, state: ConnState, frame: ClientFrame, now: number): void {
   ctx.metrics.framesIn[frame.body!].inc();
   if (state.phase !== Phase.Ready) return beforeAuth(ctx, state, frame);
@@ -154,7 +150,7 @@ function dispatch(ctx: RoomContext, state: ConnState, frame: ClientFrame, now: n
     case 'unsubscribe':
       return run(ctx, state, 'unsubscribe', handleUnsubscribe(ctx, state, seq, frame.unsubscribe!));
     case 'upstream':
-      return notImplemented(ctx, state, seq, frame.body);
+      return handleUpstream(ctx, state, seq, frame.upstream!);
   }
 }
 

@@ -1,14 +1,18 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { AppStore } from '../../shared/contracts/apps';
+import type { CoordinatorService, StatusEvent } from '../../shared/contracts/coordinator';
 import type { RegisterService, SessionRef } from '../../shared/contracts/register';
 import type { SaverService } from '../../shared/contracts/saver';
 import type { Logger } from '../../shared/log/log';
 import { encodeServerFrame, type ServerFrameInit } from '../../shared/protocol/codec';
 import type { ErrorCode } from '../../shared/protocol/codes';
+import type { TickBatcher } from './batcher';
 import type { RoomConfig } from './config';
+import type { Grace } from './grace';
 import type { RoomMetrics, ServerFrameType } from './room-metrics';
 import type { LogIds } from './log-ids';
 import type { Sweepable, Sweeper } from './sweeper';
+import type { PendingUpstream } from './upstream';
 
 /** Connection phases: waiting for Auth, Auth in progress, authenticated, closed. */
 export const Phase = { Open: 0, Authing: 1, Ready: 2, Closed: 3 } as const;
@@ -69,6 +73,14 @@ export interface ConnState extends Sweepable {
    * above the watermark; acks up to it are safe. Absent otherwise (no per-connection map).
    */
   ackLimits?: Map<string, number>;
+  /** Set when the room closes it on purpose (kick, drain): the offline reason; no grace then. */
+  closeReason: string;
+  /**
+   * qos 1 messages written and not acked yet: id -> encoded Push, oldest first, at most
+   * unackedMax (they stay stored in the saver anyway). Resent when the session resumes.
+   * Absent until the first one (most connections of a quiet app never need it).
+   */
+  unacked?: Map<string, Uint8Array>;
 }
 
 /** Key of an app's log in ackLimits. */
@@ -80,6 +92,7 @@ export interface RoomDeps {
   apps: AppStore;
   register: RegisterService;
   saver: SaverService;
+  coordinator: CoordinatorService;
   log: Logger;
 }
 
@@ -102,6 +115,12 @@ export interface RoomContext extends RoomDeps {
   logIds: LogIds;
   /** Publish passes that carried logged (qos 1) messages so far: a drained socket compares its logMark. */
   logPublishes: number;
+  /** Sessions of dropped connections kept for a flash reconnect. */
+  grace: Grace;
+  /** Online/offline events, one coordinator.status call per event-loop turn. */
+  status: TickBatcher<StatusEvent>;
+  /** Upstream frames, one coordinator.upstream call per event-loop turn. */
+  upstreams: TickBatcher<PendingUpstream>;
 }
 
 /** True once the close handler ran (a function, so TS does not narrow phase across awaits). */

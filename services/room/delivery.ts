@@ -3,6 +3,7 @@ import type { DeliverResult, RoomDelivery } from '../../shared/contracts/room';
 import { checkBackpressure, Phase, writeFrame, type Binding, type ConnState, type RoomContext } from './context';
 import { loadLogs, writeLogEntries } from './log-delivery';
 import { encodePush } from './push-frame';
+import { keepForGrace, keepUnacked } from './unacked';
 
 /** One push for one connection. */
 export interface Outgoing {
@@ -35,7 +36,12 @@ export function writePushes(ctx: RoomContext, out: Outgoing[], allowed: boolean[
     const ws = state.ws;
     if (state.phase !== Phase.Ready || !ws) continue;
     ws.cork(() => {
-      for (const i of indexes) writeFrame(ctx, state, frameOf(out[i].message), 'push');
+      for (const i of indexes) {
+        const m = out[i].message;
+        const bytes = frameOf(m);
+        writeFrame(ctx, state, bytes, 'push');
+        if (m.qos === 1) keepUnacked(ctx, state, m.id, bytes);
+      }
     });
     sent += indexes.length;
     checkBackpressure(ctx, state);
@@ -89,6 +95,8 @@ export async function deliverBatch(ctx: RoomContext, batch: RoomDelivery[]): Pro
     const state = d ? ctx.conns.get(d.connId) : undefined;
     const b = state && state.phase === Phase.Ready ? bindingOf(state, d.app) : undefined;
     if (!state || !b || b.device !== d.device || !d.message || d.message.app !== d.app) {
+      // A connection in its grace period keeps it for the resume; still missing here (stays stored).
+      if (!state && d) keepForGrace(ctx, d);
       missing++;
       continue;
     }

@@ -2,6 +2,7 @@ import type { LogEntry } from '../../shared/contracts/saver';
 import { DROPPED, Lag, logKey, notePressure, Phase, type Binding, type ConnState, type RoomContext } from './context';
 import { rememberEntries } from './log-ids';
 import { encodePush } from './push-frame';
+import { keepUnacked } from './unacked';
 import { topicsOf } from './topics';
 
 /** The log names a binding reads: '' (the app's broadcasts) and its subscribed topics. */
@@ -36,7 +37,9 @@ export function writeLogEntries(ctx: RoomContext, state: ConnState, entries: Log
   let written = 0;
   ws.cork(() => {
     for (const e of entries) {
-      if (ws.send(encodePush(e.message), true) === DROPPED) break;
+      const bytes = encodePush(e.message);
+      if (ws.send(bytes, true) === DROPPED) break;
+      if (e.message.qos === 1) keepUnacked(ctx, state, e.message.id, bytes);
       const k = logKey(e.message.app, e.log);
       if ((reached.get(k) ?? 0) < e.seq) reached.set(k, e.seq);
       written++;

@@ -1,5 +1,6 @@
 import { createMemoryAppStore } from '../../shared/apps/memory-app-store';
 import { loadConfig } from '../../shared/config/config';
+import type { CoordinatorService } from '../../shared/contracts/coordinator';
 import { runMain } from '../../shared/lifecycle/run-main';
 import { createLogger } from '../../shared/log/log';
 import { createRegistry } from '../../shared/metrics/metrics';
@@ -14,6 +15,15 @@ import { createRoom } from './room';
 // Alone, the room runs on memory drivers with no apps: the standalone and cluster wiring
 // (apps from config or MySQL, register/saver over RPC) is done by services/standalone.
 const log = createLogger({ service: 'room' });
+
+/** No coordinator in this process: upstream frames get Unavailable, status events are dropped. */
+const noCoordinator: CoordinatorService = {
+  upstream: async () => {
+    throw new Error('no coordinator: run the standalone or the cluster wiring');
+  },
+  status: async () => undefined,
+  replaced: async () => undefined,
+};
 runMain('room', log, async () => {
   const metrics = createRegistry(true);
   const saver = createSaver(loadConfig('saver', saverSchema, { driver: 'memory' }), { log, metrics });
@@ -24,6 +34,7 @@ runMain('room', log, async () => {
     saver,
     registry: createMemoryRoomRegistry(),
     queue,
+    coordinator: noCoordinator,
     log,
     metrics,
   });

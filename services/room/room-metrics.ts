@@ -32,6 +32,17 @@ export interface RoomMetrics {
   catchups: Counter.Internal;
   /** Acked ids that moved a broadcast/topic watermark. */
   logAcks: Counter.Internal;
+  /** Upstream frames handed to the coordinator, and those it refused (answered Unavailable). */
+  upstreams: Counter.Internal;
+  upstreamFailures: Counter.Internal;
+  /** Failed coordinator.status calls (the events are lost; never fatal). */
+  statusFailures: Counter.Internal;
+  /** Sessions taken over by a flash reconnect (Auth.resume). */
+  resumes: Counter.Internal;
+  /** Sessions of dropped connections kept for a resume (set each tick). */
+  graceSessions: Gauge.Internal<string>;
+  /** Connections closed by kick(). */
+  kicks: Counter.Internal;
 }
 
 function children<K extends string>(c: Counter<string>, label: string, keys: readonly K[], room: string): Children<K> {
@@ -66,5 +77,11 @@ export function createRoomMetrics(registry: Registry, roomId: string): RoomMetri
     fanoutExpired: counter(registry, 'herald_room_fanout_expired_total', 'Fan-out tasks already expired (skipped)', ['room']).labels({ room }),
     catchups: counter(registry, 'herald_room_log_catchups_total', 'Log catch-ups after a socket skipped publishes', ['room']).labels({ room }),
     logAcks: counter(registry, 'herald_room_log_acks_total', 'Acked ids that moved a broadcast/topic watermark', ['room']).labels({ room }),
+    upstreams: counter(registry, 'herald_room_upstreams_total', 'Upstream frames handed to the coordinator', ['room']).labels({ room }),
+    upstreamFailures: counter(registry, 'herald_room_upstream_failures_total', 'Upstream frames the coordinator refused', ['room']).labels({ room }),
+    statusFailures: counter(registry, 'herald_room_status_failures_total', 'Failed online/offline status calls', ['room']).labels({ room }),
+    resumes: counter(registry, 'herald_room_resumes_total', 'Sessions resumed by a flash reconnect', ['room']).labels({ room }),
+    graceSessions: gauge(registry, 'herald_room_grace_sessions', 'Dropped sessions kept for a resume', ['room']).labels({ room }),
+    kicks: counter(registry, 'herald_room_kicks_total', 'Connections closed by kick', ['room']).labels({ room }),
   };
 }

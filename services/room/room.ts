@@ -1,27 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { AppStore } from '../../shared/contracts/apps';
+import type { CoordinatorService } from '../../shared/contracts/coordinator';
 import type { RegisterService, SessionRef } from '../../shared/contracts/register';
-import type { DeliverResult, RoomDelivery, RoomService } from '../../shared/contracts/room';
+import type { DeliverResult, DrainOptions, RoomDelivery, RoomKick, RoomReply, RoomService } from '../../shared/contracts/room';
 import type { SaverService } from '../../shared/contracts/saver';
 import { QueueTopics } from '../../shared/contracts/tasks';
 import { once, type Service } from '../../shared/lifecycle/lifecycle';
 import type { Logger } from '../../shared/log/log';
 import type { Registry } from '../../shared/metrics/metrics';
-import { CloseCode } from '../../shared/protocol/codes';
 import type { Consumer, Queue } from '../../shared/queue/queue';
 import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import type { RoomConfig } from './config';
+import { createTickBatcher } from './batcher';
 import { createConnectionHandlers, expire } from './connection';
-import { closeConn, type ConnState, type RoomContext } from './context';
+import type { ConnState, RoomContext } from './context';
+import { kickBatch, reflushSessions, replyBatch } from './control';
 import { deliverBatch } from './delivery';
+import { drainOptions, runDrain, type DrainRun } from './drain';
+import { createGrace } from './grace';
 import { createFanoutHandler } from './fanout';
 import { mountHttp } from './http';
 import { checkUws, loadUws, type Uws } from './native';
 import { createLogIds } from './log-ids';
+import { endGrace } from './resume';
 import { createRoomMetrics } from './room-metrics';
 import { createSlowScan } from './slow';
+import { flushStatus } from './status';
 import { createSweeper } from './sweeper';
+import { flushUpstreams } from './upstream';
 
 export interface RoomServiceDeps {
   apps: AppStore;
@@ -30,6 +37,8 @@ export interface RoomServiceDeps {
   registry: RoomRegistry;
   /** Broadcast/topic fan-out: the room consumes QueueTopics.fanout on its own ephemeral channel. */
   queue: Queue;
+  /** Upstream frames, online/offline events and single login go to it. */
+  coordinator: CoordinatorService;
   log: Logger;
   metrics: Registry;
   /** uWebSockets.js already loaded (tests); by default loadUws() plus the native check. */
@@ -80,20 +89,9 @@ function takeTouches(ctx: RoomContext): SessionRef[] {
     for (const b of state.bindings) refs.push({ app: b.app, device: b.device, connId: state.id });
   }
   ctx.touchQueue.clear();
+  // Sessions in their grace period stay registered until they expire or resume.
+  for (const ref of ctx.grace.refs()) refs.push(ref);
   return refs;
-}
-
-/** Closes every socket with Draining, closeBatchSize per event-loop turn. */
-async function drain(ctx: RoomContext): Promise<void> {
-  while (ctx.conns.size > 0) {
-    let n = 0;
-    // Closing deletes the entry from the map, which a Map iterator tolerates.
-    for (const state of ctx.conns.values()) {
-      if (n++ >= ctx.config.closeBatchSize) break;
-      closeConn(state, CloseCode.Draining, 'draining');
-    }
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
 }
 
 export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
@@ -120,9 +118,13 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     apps: deps.apps,
     register: deps.register,
     saver: deps.saver,
+    coordinator: deps.coordinator,
     log,
     logIds: createLogIds(config.logIdsMax),
     logPublishes: 0,
+    grace: createGrace(config.sweepIntervalMs, (entry) => endGrace(ctx, entry)),
+    status: createTickBatcher((events) => flushStatus(ctx, events), (err) => log.error('status flush failed', { err })),
+    upstreams: createTickBatcher((batch) => flushUpstreams(ctx, batch), (err) => log.error('upstream flush failed', { err })),
   };
   const slowScan = createSlowScan(ctx);
 
@@ -153,6 +155,8 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
   function tick(): void {
     const now = Date.now();
     ctx.sweeper.sweep(now);
+    ctx.grace.sweep(now);
+    ctx.metrics.graceSessions.set(ctx.grace.size());
     slowScan.scan(now);
     if (now - lastTouch >= config.touchIntervalMs) {
       lastTouch = now;
@@ -191,6 +195,35 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     log.info('room listening', { urls: urls() });
   }
 
+  let drainRun: DrainRun | undefined;
+
+  /** RoomService.drain; a second call shares the first run and may only bring its deadline closer. */
+  function drain(opts?: DrainOptions): Promise<void> {
+    const o = drainOptions(ctx, opts);
+    const deadline = Date.now() + o.deadlineMs;
+    if (drainRun) {
+      drainRun.deadline = Math.min(drainRun.deadline, deadline);
+      return drainRun.done;
+    }
+    ctx.draining = true;
+    if (!started) return Promise.resolve();
+    const run: DrainRun = { deadline, done: Promise.resolve() };
+    drainRun = run;
+    run.done = (async () => {
+      // The registry says draining at once, so the dispatcher stops sending clients here.
+      await announce();
+      await runDrain(ctx, deps.registry, run, o);
+      log.info('drained');
+    })();
+    return run.done;
+  }
+
+  async function reflush(): Promise<number> {
+    const n = await reflushSessions(ctx);
+    await announce();
+    return n;
+  }
+
   const stop = once(async () => {
     // The fan-out consumer first: no publishes to sockets being closed.
     const c = consumer;
@@ -202,16 +235,16 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
         log.warn('fan-out consumer stop failed', { err });
       }
     }
+    if (started) await drain({ deadlineMs: config.stopDrainDeadlineMs });
     ctx.draining = true;
     if (listenSocket && uws) uws.us_listen_socket_close(listenSocket);
     listenSocket = undefined;
     if (timer) clearInterval(timer);
     timer = undefined;
     if (started) {
-      await announce();
-      await drain(ctx);
       ctx.touchQueue.clear();
       await unregisterPending;
+      await Promise.all([ctx.status.flushed(), ctx.upstreams.flushed()]);
       try {
         await deps.registry.withdraw(roomId);
       } catch (err) {
@@ -225,6 +258,10 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
   return {
     id: roomId,
     deliver: (batch: RoomDelivery[]): Promise<DeliverResult> => deliverBatch(ctx, batch),
+    reply: async (batch: RoomReply[]): Promise<number> => replyBatch(ctx, batch),
+    kick: async (batch: RoomKick[]): Promise<number> => kickBatch(ctx, batch),
+    drain,
+    reflush,
     start,
     stop,
     port: () => port,

@@ -5,9 +5,13 @@ import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
 import { checkToken, checkTokens, negotiateHeartbeat, networkName, type TokenRefusal } from './auth';
 import { failConn, isClosed, Phase, refsOf, sendFrame, type Binding, type ConnState, type RoomContext } from './context';
 import { deliverPending, drainedBacklogs } from './delivery';
+import type { GraceEntry } from './grace';
 import { splitAcks } from './log-ids';
+import { carryBacklogs, claimGrace, endGrace, resumeSession, settleReplaced } from './resume';
+import { OfflineReason, reportOffline, reportOnline } from './status';
 import { subscribeBindings } from './subscriptions';
 import { unsubscribeApp } from './topics';
+import { forgetAcked } from './unacked';
 
 type AuthBody = NonNullable<ClientFrame['auth']>;
 
@@ -53,53 +57,85 @@ function unavailable(ctx: RoomContext, state: ConnState, what: string, err: unkn
   failConn(ctx, state, ErrorCode.Unavailable, CloseCode.ServerError, `${what} unavailable, retry later`);
 }
 
-/** Registers sessions; when the socket closed meanwhile, queues their unregister. False if gone. */
-async function registerLive(ctx: RoomContext, state: ConnState, bindings: Binding[]): Promise<boolean> {
-  await ctx.register.register(sessionsOf(ctx, state, bindings));
-  if (!isClosed(state)) return true;
-  ctx.unregisterQueue.push(...refsOf(state, bindings));
-  ctx.scheduleUnregister();
-  return false;
+/**
+ * Registers sessions; when the socket closed meanwhile, queues their unregister. False if gone.
+ * The sessions register answers it replaced go to single login (settleReplaced); resumedConn
+ * is the connection id a resume takes over (its sessions are not "replaced").
+ */
+async function registerLive(ctx: RoomContext, state: ConnState, bindings: Binding[], resumedConn?: string): Promise<boolean> {
+  const sessions = sessionsOf(ctx, state, bindings);
+  const replaced = await ctx.register.register(sessions);
+  if (isClosed(state)) {
+    ctx.unregisterQueue.push(...refsOf(state, bindings));
+    ctx.scheduleUnregister();
+    return false;
+  }
+  settleReplaced(ctx, sessions, replaced, resumedConn);
+  return true;
 }
 
-/** Auth: check every token, register one session per app (one call), AuthOk, then pending. */
-export async function handleAuth(ctx: RoomContext, state: ConnState, seq: number, auth: AuthBody): Promise<void> {
-  state.phase = Phase.Authing;
+/** Checks the Auth frame's tokens; a refusal closes the connection and answers undefined. */
+async function authBindings(ctx: RoomContext, state: ConnState, auth: AuthBody): Promise<Binding[] | undefined> {
   const tokens = auth.tokens ?? [];
-  if (tokens.length === 0) return refuseAuth(ctx, state, { code: ErrorCode.BadToken, message: 'Auth has no tokens', reason: 'no_tokens' });
+  if (tokens.length === 0) return void refuseAuth(ctx, state, { code: ErrorCode.BadToken, message: 'Auth has no tokens', reason: 'no_tokens' });
   if (tokens.length > ctx.config.maxTokens) {
-    return refuseAuth(ctx, state, { code: ErrorCode.BadToken, message: `at most ${ctx.config.maxTokens} tokens`, reason: 'bad_token' });
+    return void refuseAuth(ctx, state, { code: ErrorCode.BadToken, message: `at most ${ctx.config.maxTokens} tokens`, reason: 'bad_token' });
   }
   let checked: Awaited<ReturnType<typeof checkTokens>>;
   try {
     checked = await checkTokens(ctx.apps, tokens);
   } catch (err) {
     ctx.metrics.authFailures.unavailable.inc();
-    return unavailable(ctx, state, 'app store', err);
+    return void unavailable(ctx, state, 'app store', err);
   }
-  if (isClosed(state)) return;
-  if (!('bindings' in checked)) return refuseAuth(ctx, state, checked);
-  state.network = networkName(auth.network);
-  state.platform = (auth.platform ?? '').slice(0, 64);
-  try {
-    if (!(await registerLive(ctx, state, checked.bindings))) return;
-  } catch (err) {
-    ctx.metrics.authFailures.unavailable.inc();
-    return unavailable(ctx, state, 'register', err);
-  }
+  if (isClosed(state)) return undefined;
+  if (!('bindings' in checked)) return void refuseAuth(ctx, state, checked);
+  return checked.bindings;
+}
+
+/** The connection is authenticated: heartbeat, session id (a resume keeps its own), AuthOk. */
+function authenticated(ctx: RoomContext, state: ConnState, seq: number, bindings: Binding[], entry: GraceEntry | undefined): void {
   const heartbeat = negotiateHeartbeat(ctx.config, state.network);
-  state.bindings = checked.bindings;
-  state.sessionId = randomBytes(16).toString('base64url');
+  state.bindings = bindings;
+  state.sessionId = entry ? entry.sessionId : randomBytes(16).toString('base64url');
   state.silenceMs = heartbeat * 1000 * (ctx.config.heartbeatMisses + 1);
   state.deadline = Date.now() + state.silenceMs;
   // The heartbeat deadline may be earlier than the auth deadline: move it to its bucket.
   ctx.sweeper.add(state);
   state.phase = Phase.Ready;
   state.logMark = ctx.logPublishes;
-  const authOk = { sessionId: state.sessionId, heartbeatSeconds: heartbeat, serverTime: Date.now(), apps: appsOf(state), resumed: false };
+  const authOk = { sessionId: state.sessionId, heartbeatSeconds: heartbeat, serverTime: Date.now(), apps: appsOf(state), resumed: !!entry };
   sendFrame(ctx, state, { seq, authOk }, 'authOk');
+}
+
+/**
+ * Auth: check every token, register one session per app (one call), AuthOk, then pending. With
+ * resume = a session id in the grace map and tokens for the same apps and devices, the session
+ * is taken over instead (topics, unacked messages; no pending reload).
+ */
+export async function handleAuth(ctx: RoomContext, state: ConnState, seq: number, auth: AuthBody): Promise<void> {
+  state.phase = Phase.Authing;
+  const bindings = await authBindings(ctx, state, auth);
+  if (!bindings) return;
+  state.network = networkName(auth.network);
+  state.platform = (auth.platform ?? '').slice(0, 64);
+  const entry = claimGrace(ctx, auth.resume, bindings);
+  try {
+    if (!(await registerLive(ctx, state, bindings, entry?.connId))) {
+      if (entry) endGrace(ctx, entry);
+      return;
+    }
+  } catch (err) {
+    // The old sessions are still registered under the old connection: keep them for another try.
+    if (entry) ctx.grace.keep(entry);
+    ctx.metrics.authFailures.unavailable.inc();
+    return unavailable(ctx, state, 'register', err);
+  }
+  if (entry) carryBacklogs(bindings, entry);
+  authenticated(ctx, state, seq, bindings, entry);
+  if (entry) return resumeSession(ctx, state, entry);
+  reportOnline(ctx, bindings);
   // Subscribed before the logs are read, so nothing published meanwhile falls in between.
-  const bindings = state.bindings;
   await subscribeBindings(ctx, state, bindings);
   if (!isClosed(state)) await softly(ctx, state, 'pending delivery', () => deliverPending(ctx, state, bindings));
 }
@@ -127,7 +163,9 @@ export async function handleBind(ctx: RoomContext, state: ConnState, seq: number
   if (old && old.device !== binding.device) {
     ctx.unregisterQueue.push(...refsOf(state, [old]));
     ctx.scheduleUnregister();
+    reportOffline(ctx, [old], OfflineReason.Unbind);
   }
+  if (!old || old.device !== binding.device) reportOnline(ctx, [binding]);
   // The old device's topics are not the new one's.
   if (old) unsubscribeApp(state, old.app);
   state.bindings = [...state.bindings.filter((b) => b.app !== binding.app), binding];
@@ -145,6 +183,7 @@ export async function handleUnbind(ctx: RoomContext, state: ConnState, seq: numb
   // Before the binding goes: topicsOf tells the app's topics apart by the bound apps.
   unsubscribeApp(state, app);
   state.bindings = state.bindings.filter((b) => b !== old);
+  reportOffline(ctx, [old], OfflineReason.Unbind);
   try {
     await ctx.register.unregister(refsOf(state, [old]));
   } catch (err) {
@@ -164,6 +203,7 @@ export async function handleAck(ctx: RoomContext, state: ConnState, seq: number,
   if (ids.length > MAX_ACK_IDS) {
     return sendFrame(ctx, state, { seq, error: { code: ErrorCode.BadFrame, message: `at most ${MAX_ACK_IDS} ids per Ack` } }, 'error');
   }
+  forgetAcked(state, ids);
   const acks = splitAcks(ids, state, ctx.logIds, Date.now());
   ctx.metrics.acks.inc(ids.length);
   ctx.metrics.logAcks.inc(acks.log.length);

@@ -16,7 +16,7 @@ import { loadLogs, writeLogEntries } from './log-delivery';
  */
 
 /** Reads the log entries a lagging connection may have missed and writes them. */
-async function catchUp(ctx: RoomContext, state: ConnState): Promise<void> {
+export async function catchUp(ctx: RoomContext, state: ConnState): Promise<void> {
   state.lag = Lag.CatchingUp;
   state.logMark = ctx.logPublishes;
   const inbox = state.dropped;

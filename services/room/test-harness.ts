@@ -3,6 +3,8 @@ import { signToken } from '../../shared/auth/jwt';
 import { createMemoryAppStore } from '../../shared/apps/memory-app-store';
 import { loadConfig } from '../../shared/config/config';
 import type { AppStore } from '../../shared/contracts/apps';
+import type { CoordinatorService, StatusEvent, UpstreamRequest } from '../../shared/contracts/coordinator';
+import type { Session } from '../../shared/contracts/register';
 import type { RegisterService, SessionStore } from '../../shared/contracts/register';
 import type { Message, SaverService } from '../../shared/contracts/saver';
 import { encodeTask, QueueTopics, type FanoutTask } from '../../shared/contracts/tasks';
@@ -22,6 +24,19 @@ import { createRoom, type Room } from './room';
 
 export const APP = { id: 'demo', name: 'Demo', secret: 'demo-secret', apiKeys: ['k-demo'] };
 export const APP2 = { id: 'other', name: 'Other', secret: 'other-secret', apiKeys: ['k-other'] };
+/** An app with single login: a new session of a device replaces the old one. */
+export const SOLO = { id: 'solo', name: 'Solo', secret: 'solo-secret', apiKeys: ['k-solo'], singleLogin: true };
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until check() holds (for effects that land after an async call). */
+export async function eventually(check: () => Promise<boolean> | boolean, ms = 2000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met in time`);
+    await sleep(10);
+  }
+}
 
 export interface Harness {
   room: Room;
@@ -33,7 +48,42 @@ export interface Harness {
   registry: RoomRegistry;
   queue: Queue;
   metrics: Registry;
+  coordinator: RecordingCoordinator;
   stop(): Promise<void>;
+}
+
+/**
+ * A CoordinatorService that records what the room hands it (our own interface, so a recording
+ * double rather than a mock of a driver). failUpstream makes upstream() reject; onReplaced runs
+ * on each replaced() call (e.g. to kick through room.kick like the real coordinator).
+ */
+export class RecordingCoordinator implements CoordinatorService {
+  readonly upstreamCalls: UpstreamRequest[][] = [];
+  readonly statusCalls: StatusEvent[][] = [];
+  readonly replacedCalls: { now: Session; old: Session }[][] = [];
+  failUpstream = false;
+  failStatus = false;
+  onReplaced?: (pairs: { now: Session; old: Session }[]) => Promise<void>;
+
+  async upstream(requests: UpstreamRequest[]): Promise<void> {
+    this.upstreamCalls.push(requests);
+    if (this.failUpstream) throw new Error('coordinator down');
+  }
+
+  async status(events: StatusEvent[]): Promise<void> {
+    this.statusCalls.push(events);
+    if (this.failStatus) throw new Error('status down');
+  }
+
+  async replaced(pairs: { now: Session; old: Session }[]): Promise<void> {
+    this.replacedCalls.push(pairs);
+    await this.onReplaced?.(pairs);
+  }
+
+  /** Every status event so far, in order. */
+  events(): StatusEvent[] {
+    return this.statusCalls.flat();
+  }
 }
 
 /** A room on port 0 with real in-memory register, saver, registry and apps. */
@@ -45,21 +95,29 @@ export interface HarnessOptions {
   queue?: Queue;
   /** A saver shared with other rooms (the caller stops it); by default the room's own memory saver. */
   saver?: SaverService & Service;
+  /** Wraps the saver the room sees (e.g. to count calls). */
+  wrapSaver?: (s: SaverService) => SaverService;
+  /** A room registry shared with other rooms (the caller closes it). */
+  registry?: RoomRegistry;
+  /** The apps (default: APP and APP2 in memory). */
+  apps?: AppStore;
 }
 
 export async function startRoom(given: Partial<RoomConfig> = {}, opts: HarnessOptions = {}): Promise<Harness> {
   const saverMaxAttempts = opts.saverMaxAttempts ?? 5;
   const log = createLogger({ test: 'room' }, 'error');
   const metrics = createRegistry();
-  const apps = createMemoryAppStore([APP, APP2]);
+  const apps = opts.apps ?? createMemoryAppStore([APP, APP2, SOLO]);
   const saver = opts.saver ?? createSaver(loadConfig('saver', saverSchema, { driver: 'memory', maxAttempts: saverMaxAttempts, cleanupIntervalMs: 0 }, {}), { log, metrics });
   const register = createMemorySessionStore();
-  const registry = createMemoryRoomRegistry();
+  const registry = opts.registry ?? createMemoryRoomRegistry();
+  const coordinator = new RecordingCoordinator();
   const queue = opts.queue ?? createMemoryQueue({ log });
   if (!opts.saver) await saver.start();
   const config = loadRoomConfig({ port: 0, ...given }, {});
   const wrapped = opts.wrapRegister ? opts.wrapRegister(register) : register;
-  const room = createRoom(config, { apps, register: wrapped, saver, registry, queue, log, metrics });
+  const roomSaver = opts.wrapSaver ? opts.wrapSaver(saver) : saver;
+  const room = createRoom(config, { apps, register: wrapped, saver: roomSaver, registry, queue, coordinator, log, metrics });
   await room.start();
   return {
     room,
@@ -71,19 +129,20 @@ export async function startRoom(given: Partial<RoomConfig> = {}, opts: HarnessOp
     registry,
     queue,
     metrics,
+    coordinator,
     async stop() {
       await room.stop();
       if (!opts.queue) await queue.close();
       if (!opts.saver) await saver.stop();
       await register.close();
-      await registry.close();
+      if (!opts.registry) await registry.close();
     },
   };
 }
 
 export function token(device: string, opts: { app?: string; secret?: string; uid?: string; expSeconds?: number } = {}): string {
   const app = opts.app ?? APP.id;
-  const secret = opts.secret ?? (app === APP2.id ? APP2.secret : APP.secret);
+  const secret = opts.secret ?? [APP, APP2, SOLO].find((a) => a.id === app)?.secret ?? APP.secret;
   return signToken({ sub: device, app, uid: opts.uid, exp: Math.floor(Date.now() / 1000) + (opts.expSeconds ?? 3600) }, secret);
 }
 

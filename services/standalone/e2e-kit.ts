@@ -94,8 +94,8 @@ export interface RawSocket {
   close: Promise<{ code: number; reason: string }>;
 }
 
-export async function rawSocket(h: Standalone): Promise<RawSocket> {
-  const ws = new WebSocket(h.room().urls()[0]);
+export async function rawSocket(h: Standalone, url = h.room().urls()[0]): Promise<RawSocket> {
+  const ws = new WebSocket(url);
   const frames: ServerFrame[] = [];
   ws.on('message', (data: Buffer) => frames.push(decodeServerFrame(data)));
   const close = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));

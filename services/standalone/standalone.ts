@@ -85,7 +85,7 @@ export function createStandalone(opts: StandaloneOptions, deps: StandaloneDeps):
   const queue = createQueue({ ...stores, log });
   const directory = new Map<string, Room>();
   const rooms: RoomDirectory = { room: (id) => directory.get(id) };
-  const coordinator = createCoordinator(loadConfig('coordinator', coordinatorSchema, opts.coordinator, env), { register, rooms, ...base });
+  const coordinatorConfig = loadConfig('coordinator', coordinatorSchema, opts.coordinator, env);
   const dispatcher = createDispatcher(loadConfig('dispatcher', dispatcherSchema, opts.dispatcher, env), { registry, ...base });
   const roomCfgs = roomConfigs(cfg, opts, env);
   const centerCfgs = centerConfigs(cfg, opts, env);
@@ -106,14 +106,15 @@ export function createStandalone(opts: StandaloneOptions, deps: StandaloneDeps):
       if (cfg.demoApp) demoCreated = await ensureDemoApp(apps);
       await startOne(register);
       await startOne(saver);
-      const shared = { apps, register, saver, queue, ...base };
-      roomList = roomCfgs.map((c) => createRoom(c, { ...shared, registry }));
-      centerList = centerCfgs.map((c) => createCenter(c, { ...shared, rooms, registry }));
+      const shared = { apps, register, saver, queue, registry, ...base };
+      const coordinator = createCoordinator(coordinatorConfig, { ...shared, rooms });
+      await startOne(coordinator);
+      roomList = roomCfgs.map((c) => createRoom(c, { ...shared, coordinator }));
+      centerList = centerCfgs.map((c) => createCenter(c, { ...shared, rooms }));
       for (let i = 0; i < roomList.length; i++) {
         await startOne(roomList[i]);
         directory.set(roomCfgs[i].id, roomList[i]);
       }
-      await startOne(coordinator);
       await startOne(dispatcher);
       for (const c of centerList) await startOne(c);
     },

@@ -59,6 +59,17 @@ export function describeAppStore(name: string, factory: AppStoreFactory): void {
         assert.equal((await s.list()).length, 1);
       }));
 
+    test('keeps routes and statusUrl, and a put without them removes them', () =>
+      withStore([appA], async (s) => {
+        const routed: App = { ...appA, routes: { chat: 'https://example.test/chat' }, statusUrl: 'http://127.0.0.1:9/status' };
+        await s.put(routed);
+        assert.deepEqual(norm(await s.get('app-a')), norm(routed));
+        assert.deepEqual((await s.byApiKey('key-a1-0123456789'))?.routes, { chat: 'https://example.test/chat' });
+        await s.put(appA);
+        assert.equal((await s.get('app-a'))?.routes, undefined);
+        assert.equal((await s.get('app-a'))?.statusUrl, undefined);
+      }));
+
     test('close is safe twice', async () => {
       const s = await factory([]);
       await s.close();

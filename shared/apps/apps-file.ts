@@ -5,7 +5,11 @@ import type { App } from '../contracts/apps';
 export class AppError extends Error {}
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const FIELDS = new Set(['id', 'name', 'secret', 'apiKeys', 'singleLogin']);
+const FIELDS = new Set(['id', 'name', 'secret', 'apiKeys', 'singleLogin', 'routes', 'statusUrl']);
+/** Most upstream routes an app may have. */
+export const MAX_ROUTES = 64;
+const MAX_URL = 2048;
+const ROUTE_TYPE = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
 /** True for an app id the API accepts: 1-64 chars of letters, digits, `_`, `.`, `-`. */
 export function isAppId(id: unknown): id is string {
@@ -38,7 +42,36 @@ export function validateApp(raw: unknown, where: string): App {
   if (r.singleLogin !== undefined && typeof r.singleLogin !== 'boolean') throw new AppError(`${at}.singleLogin: must be true or false`);
   const app: App = { id: r.id, name, secret, apiKeys };
   if (r.singleLogin !== undefined) app.singleLogin = r.singleLogin;
+  if (r.routes !== undefined) app.routes = checkRoutes(r.routes, `${at}.routes`);
+  if (r.statusUrl !== undefined) app.statusUrl = checkUrl(r.statusUrl, `${at}.statusUrl`);
   return app;
+}
+
+/** An absolute http(s) URL of at most 2048 characters. */
+export function checkUrl(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_URL) throw new AppError(`${what}: must be an http(s) URL of at most ${MAX_URL} characters`);
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new AppError(`${what}: ${JSON.stringify(v.slice(0, 100))} is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError(`${what}: must be an http or https URL (got ${url.protocol})`);
+  return v;
+}
+
+/** Upstream routes: {type: url}, at most MAX_ROUTES, types of 1-64 letters, digits, '_', '.', ':', '/', '-'. */
+function checkRoutes(v: unknown, what: string): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AppError(`${what}: must be an object {type: url}`);
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (entries.length > MAX_ROUTES) throw new AppError(`${what}: at most ${MAX_ROUTES} routes (got ${entries.length})`);
+  // fromEntries defines own properties, so a type named "__proto__" cannot touch the prototype.
+  return Object.fromEntries(
+    entries.map(([type, url]) => {
+      if (!ROUTE_TYPE.test(type)) throw new AppError(`${what}: type ${JSON.stringify(type.slice(0, 80))} must be 1-64 letters, digits, '_', '.', ':', '/' or '-'`);
+      return [type, checkUrl(url, `${what}.${type}`)];
+    }),
+  );
 }
 
 /** Checks a list of apps: each entry valid, ids and API keys unique across the list. */

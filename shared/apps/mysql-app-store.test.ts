@@ -5,7 +5,7 @@ import { freshMysqlDatabase } from '../testing/mysql-test-db';
 import type { LogFields, Logger } from '../log/log';
 import { appA, appB, describeAppStore, norm } from './app-store.contract';
 import { createAppStore } from './app-store';
-import { createMysqlAppStore } from './mysql-app-store';
+import { appMigrations, createMysqlAppStore } from './mysql-app-store';
 
 const quiet = (lines: { msg: string; fields?: LogFields }[] = []): Logger => {
   const keep = (msg: string, fields?: LogFields): void => void lines.push({ msg, fields });
@@ -30,7 +30,7 @@ describe('mysql app store', () => {
       const conn = await createConnection(url);
       try {
         const [rows] = await conn.query("SELECT version FROM schema_migrations WHERE component = 'apps'");
-        assert.equal((rows as unknown[]).length, 1);
+        assert.equal((rows as unknown[]).length, appMigrations.length);
       } finally {
         await conn.end();
       }
@@ -51,7 +51,7 @@ describe('mysql app store', () => {
       await assert.rejects(s.put({ ...appB, apiKeys: [] }), /apiKeys/);
       const conn = await createConnection(url);
       try {
-        await conn.query("INSERT INTO apps VALUES ('broken', 'x', 'secret-0123456789', 'not json', 0, 0, 0)");
+        await conn.query("INSERT INTO apps (id, name, secret, api_keys, single_login, created_at, updated_at) VALUES ('broken', 'x', 'secret-0123456789', 'not json', 0, 0, 0)");
       } finally {
         await conn.end();
       }
@@ -62,6 +62,28 @@ describe('mysql app store', () => {
       assert.equal((await s.get('app-a'))?.name, 'A');
     } finally {
       await s.close();
+    }
+  });
+
+  test('routes and statusUrl survive a restart; clearing them sticks', async () => {
+    const url = await freshMysqlDatabase('apps');
+    const withRoutes = { ...appA, routes: { chat: 'https://example.test/chat', 'geo.v1': 'http://127.0.0.1:9/geo' }, statusUrl: 'https://example.test/status' };
+    const one = await createMysqlAppStore({ url, seed: [withRoutes], log: quiet() });
+    await one.close();
+    const two = await createMysqlAppStore({ url, log: quiet() });
+    try {
+      assert.deepEqual(norm(await two.get('app-a')), norm(withRoutes));
+      await two.put(appA);
+    } finally {
+      await two.close();
+    }
+    const three = await createMysqlAppStore({ url, log: quiet() });
+    try {
+      const got = await three.get('app-a');
+      assert.equal(got?.routes, undefined);
+      assert.equal(got?.statusUrl, undefined);
+    } finally {
+      await three.close();
     }
   });
 

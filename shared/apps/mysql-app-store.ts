@@ -24,6 +24,15 @@ export const appMigrations: Migration[] = [
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
     ],
   },
+  {
+    version: 2,
+    name: 'add upstream routes and status url',
+    // One statement: it applies whole or not at all, so a failed start can run it again.
+    up: [
+      `ALTER TABLE apps ADD COLUMN routes TEXT NULL COMMENT 'JSON object: upstream type -> webhook URL',
+        ADD COLUMN status_url VARCHAR(2048) NULL`,
+    ],
+  },
 ];
 
 export interface MysqlAppStoreOptions {
@@ -42,16 +51,30 @@ interface AppRow extends RowDataPacket {
   secret: string;
   api_keys: string;
   single_login: number;
+  routes: string | null;
+  status_url: string | null;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AppError(`${what} is not JSON: ${(err as Error).message}`);
+  }
 }
 
 function fromRow(r: AppRow): App {
-  let keys: unknown;
-  try {
-    keys = JSON.parse(r.api_keys);
-  } catch (err) {
-    throw new AppError(`apps table, row ${r.id}: api_keys is not JSON: ${(err as Error).message}`);
-  }
-  return validateApp({ id: r.id, name: r.name, secret: r.secret, apiKeys: keys, singleLogin: r.single_login === 1 }, `apps table, row ${r.id}`);
+  const where = `apps table, row ${r.id}`;
+  const raw: Record<string, unknown> = {
+    id: r.id,
+    name: r.name,
+    secret: r.secret,
+    apiKeys: parseJson(r.api_keys, `${where}: api_keys`),
+    singleLogin: r.single_login === 1,
+  };
+  if (r.routes !== null && r.routes !== '') raw.routes = parseJson(r.routes, `${where}: routes`);
+  if (r.status_url !== null && r.status_url !== '') raw.statusUrl = r.status_url;
+  return validateApp(raw, where);
 }
 
 /** The in-memory copy: get() and byApiKey() answer from it, never from the table. */
@@ -74,9 +97,10 @@ function createCache() {
   };
 }
 
-const UPSERT = `INSERT INTO apps (id, name, secret, api_keys, single_login, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+const UPSERT = `INSERT INTO apps (id, name, secret, api_keys, single_login, routes, status_url, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON DUPLICATE KEY UPDATE name = VALUES(name), secret = VALUES(secret), api_keys = VALUES(api_keys),
-  single_login = VALUES(single_login), updated_at = VALUES(updated_at)`;
+  single_login = VALUES(single_login), routes = VALUES(routes), status_url = VALUES(status_url), updated_at = VALUES(updated_at)`;
 
 /**
  * Apps in a MySQL table (cluster mode). The table is created by a versioned migration; the
@@ -93,7 +117,7 @@ export async function createMysqlAppStore(opts: MysqlAppStoreOptions): Promise<A
 
   async function reload(): Promise<void> {
     const gen = generation;
-    const [rows] = await pool.query<AppRow[]>('SELECT id, name, secret, api_keys, single_login FROM apps');
+    const [rows] = await pool.query<AppRow[]>('SELECT id, name, secret, api_keys, single_login, routes, status_url FROM apps');
     const apps: App[] = [];
     for (const r of rows) {
       try {
@@ -113,7 +137,8 @@ export async function createMysqlAppStore(opts: MysqlAppStoreOptions): Promise<A
       throw new AppError(`apps.put: ${(err as Error).message}`);
     }
     const now = Date.now();
-    await pool.query(UPSERT, [a.id, a.name, a.secret, JSON.stringify(a.apiKeys), a.singleLogin ? 1 : 0, now, now]);
+    const routes = a.routes ? JSON.stringify(a.routes) : null;
+    await pool.query(UPSERT, [a.id, a.name, a.secret, JSON.stringify(a.apiKeys), a.singleLogin ? 1 : 0, routes, a.statusUrl ?? null, now, now]);
     generation++;
     cache.set(a);
   }

@@ -8,6 +8,10 @@ export interface App {
   apiKeys: string[];
   /** A new session of a device replaces the old one on any room. */
   singleLogin?: boolean;
+  /** Upstream webhooks: data type -> URL the coordinator POSTs to. */
+  routes?: Record<string, string>;
+  /** URL that gets online/offline status callbacks; absent = none. */
+  statusUrl?: string;
 }
 
 /**

@@ -30,7 +30,8 @@ export type SessionRef = DeviceKey & { connId: string };
  *   user index's own TTL), so a user push reaches offline devices too.
  */
 export interface SessionStore {
-  register(sessions: Session[]): Promise<void>;
+  /** Answers the live sessions it replaced: same app and device, another connId. */
+  register(sessions: Session[]): Promise<Session[]>;
   unregister(refs: SessionRef[]): Promise<void>;
   touch(refs: SessionRef[]): Promise<void>;
   /** Sessions of the given devices that are online; offline devices are left out. */
@@ -39,6 +40,11 @@ export interface SessionStore {
   userDevices(app: string, users: string[]): Promise<{ user: string; device: string }[]>;
   /** Every live session held by a room. */
   listRoom(roomId: string): Promise<Session[]>;
+  /**
+   * The store's epoch: a random id created when the store is empty. It changes when the data
+   * was lost (Redis flushed or replaced); then every room must register its sessions again.
+   */
+  epoch(): Promise<string>;
 
   /** Replaces a device's tags. Tags and subscriptions belong to the device, not the session: they outlive it. */
   setTags(app: string, device: string, tags: string[]): Promise<void>;

@@ -20,11 +20,46 @@ export interface DeliverResult {
   refused: number;
 }
 
+/** A Reply to a client's request (an Upstream), sent later by the coordinator. */
+export interface RoomReply {
+  connId: string;
+  seq: number;
+  /** ErrorCode; 0 = ok. */
+  code: number;
+  message: string;
+  payload?: Uint8Array;
+}
+
+/** Close a connection (all its apps, or only when one of them is the given app/device). */
+export interface RoomKick {
+  connId: string;
+  /** A CloseCode: Kicked, Replaced, ... */
+  code: number;
+  reason: string;
+}
+
+export interface DrainOptions {
+  /** Close (with Redirect first) at most this many sockets per batch. */
+  batchSize?: number;
+  /** Pause between batches, ms. */
+  intervalMs?: number;
+  /** Close whatever is left at this time, ms from now. */
+  deadlineMs?: number;
+}
+
 /** What center and coordinator can ask of a room. */
 export interface RoomService {
   readonly id: string;
   /** Writes a batch within one event-loop turn (each socket corked once). */
   deliver(batch: RoomDelivery[]): Promise<DeliverResult>;
+  /** Sends Replies; connections gone meanwhile are skipped. Answers how many were sent. */
+  reply(batch: RoomReply[]): Promise<number>;
+  /** Closes connections with a Kick frame and the code. Answers how many were open. */
+  kick(batch: RoomKick[]): Promise<number>;
+  /** Marks the room draining and moves its clients elsewhere in batches; resolves when empty or at the deadline. */
+  drain(opts?: DrainOptions): Promise<void>;
+  /** Registers every live session again (after the register lost its data). Answers how many. */
+  reflush(): Promise<number>;
 }
 
 /** Finds the room service for a room id (in-process, or an RPC client in a cluster). */

@@ -38,6 +38,12 @@ export const ErrorCode = {
   Unavailable: 10,
   NotImplemented: 11,
   Internal: 12,
+  /** No webhook route for the upstream's type. */
+  NoRoute: 13,
+  /** The app's webhook kept failing; given up. */
+  UpstreamFailed: 14,
+  /** The room is draining: reconnect elsewhere. */
+  Draining: 15,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,7 +1,8 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../log/log';
-import type { ConsumeOptions, QueueHandler, QueueMessage } from './queue';
+import type { ConsumeOptions, QueueHandler } from './queue';
 import { deadTopic, DEFAULT_MAX_ATTEMPTS } from './queue-checks';
+import { Delivery, type Flight, type FlightOwner, type Read } from './redis-delivery';
 import { channelKeys, topicKeys, type ChannelKeys, type TopicKeys } from './redis-queue-keys';
 import { addDeferred, deferredValue, ensureGroup, runScript } from './redis-queue-scripts';
 import { field, streamsOf } from './redis-stream-reply';
@@ -23,60 +24,15 @@ export interface RedisQueueContext {
   counters(topic: string, channel: string): ChannelCounters;
 }
 
-/** One delivery; stale once finished, requeued or past its local deadline. */
-interface Flight {
-  readonly key: string;
-  readonly stream: string;
-  readonly sid: string;
-  readonly id: string;
-  readonly body: Uint8Array;
-  readonly timestamp: number;
-  readonly attempts: number;
-  deadline: number;
-}
-
-/** A stream entry as read: which stream, its id, fields, and attempts (deliveries incl. this one). */
-interface Read {
-  stream: string;
-  sid: string;
-  fields: Buffer[];
-  attempts: number;
-}
-
 const BLOCK_MAX_MS = 1000;
 const CLAIM_MAX = 100;
-
-class Delivery implements QueueMessage {
-  constructor(private readonly c: RedisConsumer, private readonly f: Flight, readonly topic: string) {}
-  get id(): string {
-    return this.f.id;
-  }
-  get body(): Uint8Array {
-    return this.f.body;
-  }
-  get attempts(): number {
-    return this.f.attempts;
-  }
-  get timestamp(): number {
-    return this.f.timestamp;
-  }
-  finish(): Promise<void> {
-    return this.c.finish(this.f);
-  }
-  requeue(delayMs = 0): Promise<void> {
-    return this.c.requeue(this.f, delayMs);
-  }
-  touch(): Promise<void> {
-    return this.c.touch(this.f);
-  }
-}
 
 /**
  * One consumer of a channel: a loop on its own blocking connection reading the topic stream and
  * the channel's retry stream (XREADGROUP COUNT <free slots>), and every timeoutMs/2 claiming
  * entries idle past timeoutMs (XPENDING IDLE + XCLAIM: attempts = deliveries so far + 1).
  */
-export class RedisConsumer {
+export class RedisConsumer implements FlightOwner {
   private readonly flights = new Map<string, Flight>();
   private readonly tk: TopicKeys;
   private readonly ck: ChannelKeys;
@@ -87,6 +43,8 @@ export class RedisConsumer {
   private running = true;
   private wake: (() => void) | undefined;
   private lastClaim = 0;
+  /** The last topic-stream id this consumer read ('' before the group exists): where a lost group restarts. */
+  private floor = '';
   readonly done: Promise<void>;
 
   constructor(
@@ -112,6 +70,15 @@ export class RedisConsumer {
     this.wake?.();
     this.blocking.disconnect();
     await this.done;
+    try {
+      await this.leaveGroup();
+    } catch (err) {
+      // E.g. the groups are gone with Redis's data: nothing left to leave.
+      this.ctx.log.warn('queue: leaving the group on stop failed', { topic: this.topic, channel: this.channel, err: (err as Error).message });
+    }
+  }
+
+  private async leaveGroup(): Promise<void> {
     const r = this.ctx.redis;
     const [a, b] = await Promise.all([r.xpending(this.tk.stream, this.channel, '-', '+', 1, this.name), r.xpending(this.ck.retry, this.channel, '-', '+', 1, this.name)]);
     // Holding nothing: leave the group, so its consumer count is right. Holding some: stay, or
@@ -121,15 +88,26 @@ export class RedisConsumer {
     }
   }
 
+  /**
+   * Makes the channel's groups (again, after Redis lost them: then from the last id read, see
+   * ensureGroup). Deferred requeues and deliveries in flight at the loss are lost with the data.
+   */
+  private async ensureGroup(): Promise<void> {
+    const again = this.floor !== '';
+    const keys = [this.tk.stream, this.ck.retry, this.tk.ephemeral];
+    const last = await runScript(this.ctx.redis, ensureGroup, keys, [this.channel, this.opts.ephemeral ? '0' : '1', this.floor]);
+    this.floor = String(last);
+    // Registered at once (Redis 7.0 adds a consumer only when it first gets an entry), so stats count it.
+    await Promise.all(keys.slice(0, 2).map((k) => this.ctx.redis.xgroup('CREATECONSUMER', k, this.channel, this.name)));
+    if (again) this.ctx.log.warn('queue: channel groups made again after they were lost', { topic: this.topic, channel: this.channel, from: this.floor });
+  }
+
   private async run(): Promise<void> {
     let needGroup = true;
     while (this.running) {
       try {
         if (needGroup) {
-          const keys = [this.tk.stream, this.ck.retry, this.tk.ephemeral];
-          await runScript(this.ctx.redis, ensureGroup, keys, [this.channel, this.opts.ephemeral ? '0' : '1']);
-          // Registered at once (Redis 7.0 adds a consumer only when it first gets an entry), so stats count it.
-          await Promise.all(keys.slice(0, 2).map((k) => this.ctx.redis.xgroup('CREATECONSUMER', k, this.channel, this.name)));
+          await this.ensureGroup();
           needGroup = false;
         }
         await this.tick();
@@ -137,8 +115,10 @@ export class RedisConsumer {
         if (!this.running) break;
         const msg = (err as Error).message;
         this.ctx.log.warn('queue: consume failed; retrying', { topic: this.topic, channel: this.channel, err: msg });
-        if (msg.includes('NOGROUP')) needGroup = true;
-        await this.pause(500);
+        // NOGROUP: the group (or the whole stream) is gone; UNBLOCKED: the stream was deleted while read.
+        const lost = msg.includes('NOGROUP') || msg.includes('UNBLOCKED');
+        if (lost) needGroup = true;
+        await this.pause(lost ? 100 : 500);
       }
     }
   }
@@ -161,10 +141,13 @@ export class RedisConsumer {
     for (const [key, entries] of streamsOf(reply)) {
       const stream = key.toString();
       const retry = stream === this.ck.retry;
-      for (const [sid, fields] of entries) {
+      for (const [rawSid, fields] of entries) {
+        const sid = rawSid.toString();
+        // '>' reads come in id order: the last one is where a lost group would restart.
+        if (!retry) this.floor = sid;
         if (!fields) continue;
         const before = retry ? Number(field(fields, 'a')?.toString() ?? 0) : 0;
-        reads.push({ stream, sid: sid.toString(), fields, attempts: before + 1 });
+        reads.push({ stream, sid, fields, attempts: before + 1 });
       }
     }
     if (reads.length > 0) await this.deliver(reads);

@@ -71,21 +71,34 @@ return 0`);
 
 /**
  * Creates a channel's groups. KEYS: topic stream, channel retry stream, the topic's set of
- * ephemeral channels. ARGV: channel, '1' durable / '0' ephemeral. A durable channel starts at
- * '0' when the topic has no group yet (it gets the backlog), else at '$'.
+ * ephemeral channels. ARGV: channel, '1' durable / '0' ephemeral, start id ('' the first time).
+ * The first time, a durable channel starts at '0' when the topic has no group yet (it gets the
+ * backlog), else at '$'. Again after the groups were lost (NOGROUP: Redis flushed or replaced),
+ * the consumer passes the last id it read, so the channel gets everything published since, even
+ * if a publish already made the stream anew. Answers the group's last delivered id.
  */
 export const ensureGroup = script(`
-local start = '$'
-if ARGV[2] == '1' then
-  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
-  if (not ok) or #groups == 0 then start = '0' end
+local start = ARGV[3]
+if start == '' then
+  start = '$'
+  if ARGV[2] == '1' then
+    local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
+    if (not ok) or #groups == 0 then start = '0' end
+  end
 end
 local r = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], start, 'MKSTREAM')
 if type(r) == 'table' and r.err and not string.find(r.err, 'BUSYGROUP', 1, true) then return r end
 r = redis.pcall('XGROUP', 'CREATE', KEYS[2], ARGV[1], '0', 'MKSTREAM')
 if type(r) == 'table' and r.err and not string.find(r.err, 'BUSYGROUP', 1, true) then return r end
 if ARGV[2] == '0' then redis.call('SADD', KEYS[3], ARGV[1]) end
-return 1`);
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local name, last
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then last = g[i + 1] end
+  end
+  if name == ARGV[1] and last then return last end
+end
+return '0-0'`);
 
 /** Destroys an ephemeral channel. KEYS: topic stream, retry stream, channel zset, channel hash, ephemeral set. ARGV: channel. */
 export const destroyGroup = script(`

@@ -34,6 +34,11 @@ const MOVE_BATCH = 500;
  * Each consumer has its own blocking connection (XREADGROUP BLOCK <= 1 s); the rest share one.
  * stats(): topics this process used; depth = group lag, inFlight = pending (both streams);
  * requeued/timedOut/finished are counted by this process only.
+ * Data loss (FLUSHALL, a replaced Redis): consumers get NOGROUP, make their groups again from the
+ * last id they read (MKSTREAM) and go on, with no restart; messages published after the loss are
+ * delivered. What Redis held is gone: undelivered and in-flight entries, deferred publishes and
+ * delayed requeues (the sorted sets). A replacement Redis whose clock is behind the old one may
+ * number new entries below that id; the channel then skips them.
  */
 export function createRedisQueue(opts: RedisQueueOptions): Queue {
   const { log, prefix } = opts;

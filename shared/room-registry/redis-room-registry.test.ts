@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createLogger } from '../log/log';
 import { testRedisUrl, uniquePrefix } from '../testing/env';
+import { deleteKeysWithPrefix } from '../testing/redis-wipe';
 import { createRoomRegistry } from './create-room-registry';
 import { describeRoomRegistry } from './room-registry.contract';
 
@@ -23,6 +24,27 @@ test('redis room registry forgets expired ids and skips malformed entries', asyn
     await redis.del(`${prefix}room:bad`, `${prefix}rooms`);
     await reg.close();
     await redis.quit();
+  }
+});
+
+test('redis room registry lists rooms again once they re-announce after the keys were lost', async () => {
+  const prefix = uniquePrefix('rooms');
+  const reg = createRoomRegistry({ driver: 'redis', redisUrl: testRedisUrl(), prefix, log: createLogger({}, 'error') });
+  const room = (id: string) => ({ id, urls: [`ws://h/${id}`], zone: 'z', networks: [], connections: 1, capacity: 10, draining: false });
+  try {
+    await reg.announce(room('r1'), 10_000);
+    await reg.announce(room('r2'), 10_000);
+    assert.equal((await reg.list()).length, 2);
+    assert.ok((await deleteKeysWithPrefix(testRedisUrl(), prefix)) >= 3, 'the set and both room keys');
+    assert.deepEqual(await reg.list(), [], 'nothing listed while no room has announced again');
+    await reg.announce(room('r2'), 10_000);
+    assert.deepEqual((await reg.list()).map((r) => r.id), ['r2']);
+    await reg.withdraw('r1');
+    await reg.announce(room('r1'), 10_000);
+    assert.deepEqual((await reg.list()).map((r) => r.id).sort(), ['r1', 'r2']);
+  } finally {
+    await reg.close();
+    await deleteKeysWithPrefix(testRedisUrl(), prefix);
   }
 });
 

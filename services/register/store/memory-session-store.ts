@@ -1,4 +1,5 @@
 import type { Session, SessionRef, SessionStore } from '../../../shared/contracts/register';
+import { newEpoch } from './epoch';
 import { createMemoryTagIndex } from './memory-tag-index';
 import { DEFAULT_SESSION_TTL_SECONDS, DEFAULT_USER_TTL_SECONDS, checkId, checkIds, checkRefs, checkSessions, ttlMs } from './validate';
 
@@ -23,7 +24,8 @@ interface AppSessions {
 
 /**
  * Sessions in process memory (standalone mode). Expiry is lazy (checked on read) plus an
- * amortized sweep at most once per session TTL, so the store needs no timer.
+ * amortized sweep at most once per session TTL, so the store needs no timer. The epoch is made
+ * with the store: memory data is only lost with the process, and a new process has a new store.
  */
 export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): SessionStore {
   const sessionTtl = ttlMs(opts.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS, 'sessionTtlSeconds');
@@ -32,6 +34,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
   const rooms = new Map<string, Set<Entry>>();
   let nextSweep = Date.now() + sessionTtl;
   let closed = false;
+  const epoch = newEpoch();
 
   const appOf = (app: string): AppSessions => {
     let a = apps.get(app);
@@ -75,7 +78,8 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
     devs.set(device, now + userTtl);
   };
 
-  const registerOne = (s: Session, now: number): void => {
+  /** Stores s; answers the live session of another connection it replaced, if any. */
+  const registerOne = (s: Session, now: number): Session | undefined => {
     const a = appOf(s.app);
     const old = live(s.app, s.device, now);
     if (old) {
@@ -89,6 +93,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
     if (!set) rooms.set(s.roomId, (set = new Set()));
     set.add(e);
     if (s.user) addUser(a, s.user, s.device, now);
+    return old && old.s.connId !== s.connId ? old.s : undefined;
   };
 
   const assertOpen = (): void => {
@@ -103,7 +108,12 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
       checkSessions(sessions);
       const now = Date.now();
       sweep(now);
-      for (const s of sessions) registerOne(s, now);
+      const replaced: Session[] = [];
+      for (const s of sessions) {
+        const old = registerOne(s, now);
+        if (old) replaced.push(old); // dropped from the store: no one else holds it
+      }
+      return replaced;
     },
     async unregister(refs) {
       assertOpen();
@@ -157,6 +167,10 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
         else drop(e);
       }
       return out;
+    },
+    async epoch() {
+      assertOpen();
+      return epoch;
     },
     setTags: tags.setTags,
     tagsOf: tags.tagsOf,

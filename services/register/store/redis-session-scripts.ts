@@ -8,14 +8,19 @@
  *   P s:<ref>        hash room, conn, since[, user, platform, network]; PX session TTL
  *   P u:<A><user>    set of devices; PX user TTL, refreshed on register
  *   P r:<roomId>     hash ref -> connId; PX session TTL, refreshed on register and touch
+ *   P register:epoch the store's epoch (random id, no TTL): gone after a FLUSHALL, made anew by epoch()
  */
 
-/** KEYS: session, room. ARGV: prefix, A, device, conn, room, since, user, platform, network, sessionTtlMs, userTtlMs. */
+/**
+ * KEYS: session, room. ARGV: prefix, A, device, conn, room, since, user, platform, network,
+ * sessionTtlMs, userTtlMs. Answers the replaced live session of another connection as
+ * [room, conn, since, user, platform, network] ('' for a field not set), else 0.
+ */
 export const REGISTER_LUA = `
 local p, app, device, conn, room = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local user, ttl = ARGV[7], ARGV[10]
 local ref = app .. device
-local old = redis.call('HMGET', KEYS[1], 'room', 'conn', 'user')
+local old = redis.call('HMGET', KEYS[1], 'room', 'conn', 'user', 'since', 'platform', 'network')
 if old[1] and old[1] ~= room then
   local oldRoom = p .. 'r:' .. old[1]
   if redis.call('HGET', oldRoom, ref) == old[2] then redis.call('HDEL', oldRoom, ref) end
@@ -37,7 +42,10 @@ if user ~= '' then
   redis.call('SADD', userKey, device)
   redis.call('PEXPIRE', userKey, ARGV[11])
 end
-return 1
+if old[1] and old[2] and old[2] ~= conn then
+  return {old[1], old[2], old[4] or '0', old[3] or '', old[5] or '', old[6] or ''}
+end
+return 0
 `;
 
 /** KEYS: session. ARGV: conn, ref, prefix. Deletes the session if conn matches. */

@@ -2,12 +2,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../../shared/log/log';
+import type { SessionStore } from '../../../shared/contracts/register';
 import { testRedisUrl, uniquePrefix } from '../../../shared/testing/env';
+import { deleteKeysWithPrefix } from '../../../shared/testing/redis-wipe';
 import { describeSessionStore } from './session-store.contract';
 import { describeTagIndex } from './tag-index.contract';
 import { createRedisSessionStore } from './redis-session-store';
 
-describeSessionStore('redis', (opts) => createRedisSessionStore({ redisUrl: testRedisUrl(), prefix: uniquePrefix('sess'), ...opts }));
+const prefixes = new WeakMap<SessionStore, string>();
+describeSessionStore(
+  'redis',
+  (opts) => {
+    const prefix = uniquePrefix('sess');
+    const store = createRedisSessionStore({ redisUrl: testRedisUrl(), prefix, ...opts });
+    prefixes.set(store, prefix);
+    return store;
+  },
+  async (store) => {
+    const prefix = prefixes.get(store);
+    if (!prefix) throw new Error('not a store of this test');
+    assert.ok((await deleteKeysWithPrefix(testRedisUrl(), prefix)) > 0, 'the store had keys to lose');
+    return store;
+  },
+);
 describeTagIndex('redis', () => createRedisSessionStore({ redisUrl: testRedisUrl(), prefix: uniquePrefix('tags') }));
 
 test('redis: keys carry TTLs and stale room refs are dropped by listRoom', async () => {

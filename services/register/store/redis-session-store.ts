@@ -2,6 +2,7 @@ import { closeRedis, openRedis } from '../../../shared/redis/redis-connection';
 import type { Session, SessionRef, SessionStore } from '../../../shared/contracts/register';
 import { createLogger, type Logger } from '../../../shared/log/log';
 import { once, withTimeout } from '../../../shared/lifecycle/lifecycle';
+import { newEpoch } from './epoch';
 import { createRedisTagIndex } from './redis-tag-index';
 import { DROP_REF_LUA, REGISTER_LUA, TOUCH_LUA, UNREGISTER_LUA } from './redis-session-scripts';
 import {
@@ -60,6 +61,17 @@ function toSession(app: string, device: string, h: Record<string, string>): Sess
   return s;
 }
 
+/** The session a register script answers it replaced ([room, conn, since, user, platform, network]), if any. */
+function replacedSession(now: Session, reply: unknown): Session | undefined {
+  if (!Array.isArray(reply) || reply.length < 6) return undefined;
+  const [room, conn, since, user, platform, network] = reply.map(String);
+  const s: Session = { app: now.app, device: now.device, roomId: room, connId: conn, since: Number(since) || 0 };
+  if (user) s.user = user;
+  if (platform) s.platform = platform;
+  if (network) s.network = network;
+  return s;
+}
+
 /** Runs a pipeline and throws its first command error; answers the results in order. */
 async function run(pipe: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<unknown[]> {
   const results = (await pipe.exec()) ?? [];
@@ -94,6 +106,7 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
 
   const sessKey = (app: string, device: string): string => `${p}s:${appPart(app)}${device}`;
   const roomKey = (roomId: string): string => `${p}r:${roomId}`;
+  const epochKey = `${p}register:epoch`;
   const pipeline = () => {
     if (closed) throw new Error('session store is closed');
     const pipe = redis.pipeline();
@@ -130,7 +143,7 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
   return {
     async register(sessions) {
       checkSessions(sessions);
-      if (sessions.length === 0) return;
+      if (sessions.length === 0) return [];
       const { pipe, scripts } = pipeline();
       for (const s of sessions) {
         scripts.heraldRegister(
@@ -139,7 +152,13 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
           s.user ?? '', s.platform ?? '', s.network ?? '', sessionTtl, userTtl,
         );
       }
-      await run(pipe);
+      const results = await run(pipe);
+      const replaced: Session[] = [];
+      for (let i = 0; i < results.length; i++) {
+        const old = replacedSession(sessions[i], results[i]);
+        if (old) replaced.push(old);
+      }
+      return replaced;
     },
     async unregister(refs) {
       checkRefs('unregister', refs);
@@ -186,6 +205,13 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
         out.push(...(await readSessions(roomId, members, refs.slice(i, i + LIST_CHUNK))));
       }
       return out;
+    },
+    async epoch() {
+      if (closed) throw new Error('session store is closed');
+      // One round trip: the first caller after the key vanished (or ever) makes the new epoch.
+      const [, got] = await run(redis.multi().set(epochKey, newEpoch(), 'NX').get(epochKey));
+      if (typeof got !== 'string' || got === '') throw new Error('session store: epoch key holds no value');
+      return got;
     },
     ...tags,
     async ready(timeoutMs = 5000) {

@@ -11,6 +11,12 @@ export interface SessionStoreFactoryOptions {
 /** Makes a fresh, isolated store (its own key prefix for Redis). */
 export type SessionStoreFactory = (opts?: SessionStoreFactoryOptions) => Promise<SessionStore> | SessionStore;
 
+/**
+ * Simulates the loss of a store's data (Redis: its keys deleted behind its back; memory: the
+ * process restarted) and answers the store to use from then on (the same one, or a new one).
+ */
+export type LoseData = (store: SessionStore) => Promise<SessionStore>;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function session(device: string, connId: string, roomId = 'room-a', extra: Partial<Session> = {}): Session {
@@ -20,7 +26,7 @@ function session(device: string, connId: string, roomId = 'room-a', extra: Parti
 const byDevice = (a: { device: string }, b: { device: string }): number => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0);
 
 /** The SessionStore contract, run against every backend. */
-export function describeSessionStore(name: string, factory: SessionStoreFactory): void {
+export function describeSessionStore(name: string, factory: SessionStoreFactory, loseData: LoseData): void {
   describe(`SessionStore contract: ${name}`, () => {
     async function withStore(fn: (s: SessionStore) => Promise<void>, opts?: SessionStoreFactoryOptions): Promise<void> {
       const store = await factory(opts);
@@ -44,6 +50,49 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
         ]);
         assert.deepEqual(await s.lookupDevices('app2', ['d1']), [], 'apps are separate');
       }));
+
+    test('register answers the live sessions of other connections it replaced', () =>
+      withStore(async (s) => {
+        const first = session('d1', 'c1', 'room-a', { user: 'u1', platform: 'ios', network: 'wifi' });
+        assert.deepEqual(await s.register([first, session('d2', 'c2')]), [], 'nothing to replace');
+        const got = await s.register([session('d1', 'c3', 'room-b'), session('d2', 'c2'), session('d3', 'c4')]);
+        assert.deepEqual(got, [first], 'd1 replaced; d2 is the same connection again; d3 is new');
+        assert.deepEqual(await s.register([{ ...session('d1', 'c5'), app: 'app2' }]), [], 'apps are separate');
+        await s.unregister([{ app: 'app1', device: 'd3', connId: 'c4' }]);
+        assert.deepEqual(await s.register([session('d3', 'c6')]), [], 'an unregistered session is not live');
+      }));
+
+    test('a session that expired is not answered as replaced', () =>
+      withStore(
+        async (s) => {
+          await s.register([session('d1', 'c1')]);
+          await sleep(400);
+          assert.deepEqual(await s.register([session('d1', 'c2')]), []);
+          assert.deepEqual((await s.register([session('d1', 'c3')])).map((x) => x.connId), ['c2']);
+        },
+        { sessionTtlSeconds: 0.2 },
+      ));
+
+    test('epoch is stable until the data is lost, then changes once', async () => {
+      let s = await factory();
+      try {
+        const e1 = await s.epoch();
+        assert.match(e1, /^[0-9a-f]{16}$/);
+        await s.register([session('d1', 'c1')]);
+        assert.equal(await s.epoch(), e1);
+        assert.equal(await s.epoch(), e1);
+        s = await loseData(s);
+        assert.deepEqual(await s.lookupDevices('app1', ['d1']), [], 'the data is gone');
+        const e2 = await s.epoch();
+        assert.notEqual(e2, e1);
+        assert.equal(await s.epoch(), e2, 'stable again');
+        await s.register([session('d1', 'c1')]);
+        assert.equal((await s.listRoom('room-a')).length, 1, 'the store works after the loss');
+        assert.equal(await s.epoch(), e2);
+      } finally {
+        await s.close();
+      }
+    });
 
     test('unregister with a stale connId is ignored', () =>
       withStore(async (s) => {
@@ -148,7 +197,7 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
 
     test('empty batches are no-ops', () =>
       withStore(async (s) => {
-        await s.register([]);
+        assert.deepEqual(await s.register([]), []);
         await s.unregister([]);
         await s.touch([]);
         assert.deepEqual(await s.lookupDevices('app1', []), []);
@@ -172,6 +221,7 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
       await s.register([session('d1', 'c1')]);
       await s.close();
       await s.close();
+      await assert.rejects(s.epoch(), /closed/);
     });
   });
 }

@@ -25,6 +25,8 @@ interface InsertJob {
 }
 
 const ER_LOCK_DEADLOCK = 1213;
+const DEADLOCK_TRIES = 8;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Wraps a driver error so callers see what failed and why (e.g. MySQL went away). */
 function mysqlError(what: string, err: unknown): Error {
@@ -38,7 +40,10 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
   const size = opts.batchRows;
   let closed = false;
 
-  /** Runs statements in one transaction, retrying once on a deadlock, bounded by opTimeoutMs. */
+  /**
+   * Runs statements in one transaction, bounded by opTimeoutMs. Concurrent batches upserting
+   * the same message_stats rows can deadlock under load: retry after a short random pause.
+   */
   async function tx(what: string, build: () => Sql[]): Promise<void> {
     const statements = build();
     if (statements.length === 0) return;
@@ -47,8 +52,9 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
         await withTimeout(`saver: MySQL ${what}`, opts.opTimeoutMs, () => runTx(statements));
         return;
       } catch (err) {
-        if ((err as { errno?: number }).errno === ER_LOCK_DEADLOCK && attempt < 3) continue;
-        throw mysqlError(what, err);
+        if ((err as { errno?: number }).errno !== ER_LOCK_DEADLOCK || attempt >= DEADLOCK_TRIES) throw mysqlError(what, err);
+        log.debug('saver: MySQL deadlock, retrying', { op: what, attempt });
+        await sleep(attempt * (5 + Math.random() * 20));
       }
     }
   }

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { SaverService } from '../../shared/contracts/saver';
+import type { ServerFrame } from '../../shared/protocol/codec';
+import { ErrorCode } from '../../shared/protocol/codes';
+import { APP, APP2, broadcastMessage, eventually, message, publishFanout, startRoom, TestClient, token, type Harness } from './test-harness';
+
+/** Wraps the saver to count pending() calls (a resume must not reload). */
+function countPending(counter: { pending: number }): (s: SaverService) => SaverService {
+  return (s) =>
+    new Proxy(s, {
+      get(target, key, receiver) {
+        if (key === 'pending') return (...args: Parameters<SaverService['pending']>) => (counter.pending++, target.pending(...args));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+}
+
+async function authWith(url: string, tokens: string[], resume: string): Promise<{ client: TestClient; authOk: ServerFrame }> {
+  const client = await TestClient.connect(url);
+  client.send({ auth: { tokens, resume } });
+  const authOk = await client.nextOf('authOk');
+  return { client, authOk };
+}
+
+async function sessionOf(h: Harness, device: string): Promise<{ connId: string } | undefined> {
+  return (await h.register.lookupDevices(APP.id, [device]))[0];
+}
+
+async function subscribe(client: TestClient, topic: string): Promise<void> {
+  client.send({ subscribe: { app: APP.id, topics: [topic] } });
+  assert.equal((await client.nextOf('reply')).reply!.code, ErrorCode.Ok);
+}
+
+describe('room: flash reconnect', () => {
+  test('within graceMs: resumed, no reload, unacked and gap messages resent, topics kept', async () => {
+    const calls = { pending: 0 };
+    const h = await startRoom({ graceMs: 5000 }, { wrapSaver: countPending(calls) });
+    try {
+      const { client, authOk } = await TestClient.authed(h.url, [token('f1')]);
+      const sessionId = authOk.authOk!.sessionId!;
+      await subscribe(client, 'news');
+      const oldConn = (await sessionOf(h, 'f1'))!.connId;
+      const m1 = message('m1');
+      const acked = message('acked');
+      await h.saver.store(m1, [{ app: APP.id, device: 'f1' }]);
+      await h.saver.store(acked, [{ app: APP.id, device: 'f1' }]);
+      await h.room.deliver([m1, acked].map((m) => ({ connId: oldConn, app: APP.id, device: 'f1', message: m })));
+      assert.equal((await client.nextOf('push')).push!.id, 'm1');
+      assert.equal((await client.nextOf('push')).push!.id, 'acked');
+      client.send({ ack: { ids: ['acked'] } });
+      await eventually(async () => (await h.saver.pending(APP.id, 'f1')).length === 1);
+      const pendingBefore = calls.pending;
+      client.close();
+      await eventually(() => h.room.connectionCount() === 0);
+      // Still registered under the old connection; a delivery meanwhile is kept for the resume.
+      assert.equal((await sessionOf(h, 'f1'))?.connId, oldConn);
+      const gap = message('gap');
+      await h.saver.store(gap, [{ app: APP.id, device: 'f1' }]);
+      assert.deepEqual(await h.room.deliver([{ connId: oldConn, app: APP.id, device: 'f1', message: gap }]), { sent: 0, missing: 1, refused: 0 });
+
+      const again = await authWith(h.url, [token('f1')], sessionId);
+      assert.equal(again.authOk.authOk!.resumed, true);
+      assert.equal(again.authOk.authOk!.sessionId, sessionId);
+      assert.deepEqual([(await again.client.nextOf('push')).push!.id, (await again.client.nextOf('push')).push!.id], ['m1', 'gap']);
+      const newConn = (await sessionOf(h, 'f1'))!.connId;
+      assert.notEqual(newConn, oldConn);
+      await publishFanout(h, broadcastMessage('t1', { topic: 'news' }));
+      assert.equal((await again.client.nextOf('push')).push!.id, 't1', 'the topic is still subscribed');
+      assert.equal(calls.pending, pendingBefore, 'no saver.pending on resume');
+      assert.ok(!h.coordinator.events().some((e) => !e.online), 'no offline event for a resumed session');
+      assert.match(await h.metrics.metrics(), /herald_room_resumes_total\{room="[^"]+"\} 1/);
+      again.client.close();
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('after graceMs: unregistered and reported offline; a late resume is a normal auth that reloads', async () => {
+    const calls = { pending: 0 };
+    const h = await startRoom({ graceMs: 150, sweepIntervalMs: 20 }, { wrapSaver: countPending(calls) });
+    try {
+      const { client, authOk } = await TestClient.authed(h.url, [token('f2')]);
+      await h.saver.store(message('kept'), [{ app: APP.id, device: 'f2' }]);
+      await h.room.deliver([{ connId: (await sessionOf(h, 'f2'))!.connId, app: APP.id, device: 'f2', message: message('kept') }]);
+      await client.nextOf('push');
+      client.close();
+      await eventually(async () => (await sessionOf(h, 'f2')) === undefined, 2000, 'grace expiry');
+      await eventually(() => h.coordinator.events().some((e) => !e.online && e.device === 'f2'));
+      assert.equal(h.coordinator.events().find((e) => !e.online)!.reason, 'abnormal');
+      const before = calls.pending;
+      const late = await authWith(h.url, [token('f2')], authOk.authOk!.sessionId!);
+      assert.equal(late.authOk.authOk!.resumed, false);
+      assert.notEqual(late.authOk.authOk!.sessionId, authOk.authOk!.sessionId);
+      assert.equal((await late.client.nextOf('push')).push!.id, 'kept', 'reloaded from the saver');
+      assert.ok(calls.pending > before);
+      late.client.close();
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('resume with other devices, other apps or an unknown id is a normal auth', async () => {
+    const h = await startRoom({ graceMs: 5000 });
+    try {
+      const { client, authOk } = await TestClient.authed(h.url, [token('f3')]);
+      const sessionId = authOk.authOk!.sessionId!;
+      client.close();
+      await eventually(() => h.room.connectionCount() === 0);
+      const other = await authWith(h.url, [token('f4')], sessionId);
+      assert.equal(other.authOk.authOk!.resumed, false);
+      const more = await authWith(h.url, [token('f3'), token('f3', { app: APP2.id })], sessionId);
+      assert.equal(more.authOk.authOk!.resumed, false, 'tokens must name the same apps');
+      const unknown = await authWith(h.url, [token('f5')], 'no-such-session');
+      assert.equal(unknown.authOk.authOk!.resumed, false);
+      for (const c of [other, more, unknown]) c.client.close();
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('sessions in their grace period keep being touched in register', async () => {
+    const touched: string[] = [];
+    const h = await startRoom({ graceMs: 5000, touchIntervalMs: 30, sweepIntervalMs: 10 }, {
+      wrapRegister: (r) => ({ ...r, touch: async (refs) => (touched.push(...refs.map((x) => x.connId)), r.touch(refs)) }),
+    });
+    try {
+      const { client } = await TestClient.authed(h.url, [token('f6')]);
+      const connId = (await sessionOf(h, 'f6'))!.connId;
+      client.close();
+      await eventually(() => h.room.connectionCount() === 0);
+      const mark = touched.length;
+      await eventually(() => touched.slice(mark).includes(connId), 2000, 'a touch of the grace session');
+    } finally {
+      await h.stop();
+    }
+  });
+});

@@ -32,6 +32,17 @@ async function send(ctx: RunContext, first: number, count: number): Promise<void
   await Promise.all(sends);
 }
 
+/**
+ * Opens `n` keep-alive connections to the center before the burst phase (n GETs at once), so
+ * a burst measures the gateway, not the load generator's TCP handshakes: without it the
+ * first burst's requests trickle in one connect at a time and are published one by one.
+ */
+async function warmConnections(ctx: RunContext, n: number): Promise<void> {
+  if (ctx.target.kind === 'bare' || n <= 1) return;
+  const url = `${ctx.target.apiUrl}/healthz`;
+  await Promise.all(Array.from({ length: n }, async () => (await fetch(url, { signal: AbortSignal.timeout(arrivalTimeoutMs) })).text()));
+}
+
 /** Phase figures: deliveries per second over the phase and the per-broadcast spread. */
 export interface Phase {
   broadcasts: number;
@@ -87,6 +98,7 @@ export async function broadcastPhases(ctx: RunContext, connected: number): Promi
   const series = await phase(ctx, 1, o.broadcasts, 1, connected);
   ctx.log(`broadcast: in series ${series.deliveriesPerSecond} deliveries/s (${series.complete}/${series.broadcasts} complete)`);
   await ctx.sleep(500);
+  await warmConnections(ctx, o.burst);
   const bursts = await phase(ctx, 1 + o.broadcasts, o.broadcasts, o.burst, connected);
   ctx.log(`broadcast: in bursts of ${o.burst} ${bursts.deliveriesPerSecond} deliveries/s (${bursts.complete}/${bursts.broadcasts} complete)`);
   const everyDeviceGotEvery = series.deliveries === series.expected && bursts.deliveries === bursts.expected && series.expected > 0;

@@ -1,4 +1,4 @@
-import { type ConfigOf, int, oneOf, str } from '../../shared/config/config';
+import { type ConfigOf, bool, int, list, oneOf, str } from '../../shared/config/config';
 
 const DAY = 86_400;
 
@@ -21,6 +21,13 @@ export const centerSchema = {
   appsFile: str('', "JSON file {apps: [...]} loaded at start ('' = none)"),
   appsDriver: oneOf(['memory', 'mysql'] as const, 'memory', 'where apps are kept'),
   mysqlUrl: str('', 'MySQL URL of the apps table (appsDriver mysql)'),
+  driver: oneOf(['memory', 'cluster'] as const, 'memory', "main.ts only: 'memory' = alone with in-process stand-ins; 'cluster' = register, saver and rooms over RPC, queue and room registry in Redis"),
+  redisUrl: str('redis://127.0.0.1:6379', 'Redis URL of the queue and the room registry (driver cluster)'),
+  prefix: str('herald:', 'prefix of every Redis key (driver cluster; the same in every service of a cluster)'),
+  registerAddresses: list(['127.0.0.1:7001'], 'host:port of each register instance (driver cluster)'),
+  saverAddresses: list(['127.0.0.1:7002'], 'host:port of each saver instance (driver cluster)'),
+  rpcDeadlineMs: int(5000, 'deadline of one RPC call to register, saver or a room, ms (driver cluster)', 10, 600_000),
+  demoApp: bool(false, "create the demo app (id 'demo') in the app store when missing; development only"),
 };
 
 export type CenterConfig = ConfigOf<typeof centerSchema>;

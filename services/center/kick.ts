@@ -1,5 +1,5 @@
 import type { Session } from '../../shared/contracts/register';
-import type { RoomKick } from '../../shared/contracts/room';
+import { findRoom, type RoomKick } from '../../shared/contracts/room';
 import { HttpError, badRequest } from '../../shared/http/errors';
 import type { Route } from '../../shared/http/http-server';
 import { CloseCode } from '../../shared/protocol/codes';
@@ -48,7 +48,7 @@ async function kick(ctx: CenterContext, app: string, sessions: Session[], reason
   const failed: string[] = [];
   await Promise.all(
     [...byRoom].map(async ([roomId, batch]) => {
-      const room = ctx.rooms.room(roomId);
+      const room = await findRoom(ctx.rooms, roomId);
       try {
         if (!room) throw new Error('no such room here');
         const n = await room.kick(batch);

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { RegisterService, Session } from '../../shared/contracts/register';
-import type { RoomDelivery, RoomDirectory } from '../../shared/contracts/room';
+import { findRoom, type RoomDelivery, type RoomDirectory } from '../../shared/contracts/room';
 import type { Message } from '../../shared/contracts/saver';
 import type { Logger } from '../../shared/log/log';
 import { counter, histogram } from '../../shared/metrics/metrics';
@@ -58,7 +58,7 @@ export function createSender(deps: SenderDeps): Sender {
   const running = new Set<Promise<void>>();
 
   async function toRoom(message: Message, roomId: string, batch: RoomDelivery[]): Promise<void> {
-    const room = rooms.room(roomId);
+    const room = await findRoom(rooms, roomId);
     if (!room) {
       // Its devices keep the message pending (qos 1) and get it at their next connect.
       errors.inc({ stage: 'no_room' });

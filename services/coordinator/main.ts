@@ -8,18 +8,23 @@ import { createMemoryRoomRegistry } from '../../shared/room-registry/memory-room
 import { createMemorySessionStore } from '../register/store/memory-session-store';
 import { coordinatorSchema } from './config';
 import { createCoordinator } from './coordinator';
+import { createClusterCoordinator } from './rpc/cluster-coordinator';
 
-// Alone, the coordinator has no peers yet: RPC wiring to register, rooms, apps and the shared
-// queue comes with cluster mode; standalone (services/standalone) wires it in process.
+// driver 'cluster': apps from MySQL, register and rooms over RPC, Redis registry and queue, the
+// coordinator served over RPC (services/coordinator/rpc/cluster-coordinator.ts). driver
+// 'memory': alone with no peers (standalone wires it in process: services/standalone).
 const log = createLogger({ service: 'coordinator' });
-runMain('coordinator', log, async () =>
-  createCoordinator(loadConfig('coordinator', coordinatorSchema), {
+runMain('coordinator', log, async () => {
+  const config = loadConfig('coordinator', coordinatorSchema);
+  const metrics = createRegistry(true);
+  if (config.driver === 'cluster') return createClusterCoordinator(config, { log, metrics });
+  return createCoordinator(config, {
     apps: createMemoryAppStore(),
     register: createMemorySessionStore(),
     rooms: { room: () => undefined },
     registry: createMemoryRoomRegistry(),
     queue: createMemoryQueue({ log }),
     log,
-    metrics: createRegistry(true),
-  }),
-);
+    metrics,
+  });
+});

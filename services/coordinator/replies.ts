@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { RoomDirectory, RoomReply } from '../../shared/contracts/room';
+import { findRoom, type RoomDirectory, type RoomReply } from '../../shared/contracts/room';
 import type { Logger } from '../../shared/log/log';
 import { counter } from '../../shared/metrics/metrics';
 
@@ -17,7 +17,7 @@ export function createReplier(rooms: RoomDirectory, log: Logger, metrics: Regist
   const running = new Set<Promise<void>>();
 
   async function sendRoom(roomId: string, batch: RoomReply[]): Promise<void> {
-    const room = rooms.room(roomId);
+    const room = await findRoom(rooms, roomId);
     if (!room) {
       sent.inc({ outcome: 'no_room' }, batch.length);
       log.warn('replies for a room this coordinator does not know, dropped', { room: roomId, replies: batch.length });

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { AppStore } from '../../shared/contracts/apps';
 import type { Session } from '../../shared/contracts/register';
-import type { RoomDirectory, RoomKick } from '../../shared/contracts/room';
+import { findRoom, type RoomDirectory, type RoomKick } from '../../shared/contracts/room';
 import type { Logger } from '../../shared/log/log';
 import { counter } from '../../shared/metrics/metrics';
 import { CloseCode } from '../../shared/protocol/codes';
@@ -18,7 +18,7 @@ export async function kickByRoom(rooms: RoomDirectory, byRoom: Map<string, RoomK
   const result: KickResult = { kicked: 0, failedRooms: [] };
   await Promise.all(
     [...byRoom].map(async ([roomId, batch]) => {
-      const room = rooms.room(roomId);
+      const room = await findRoom(rooms, roomId);
       if (!room) {
         result.failedRooms.push(roomId);
         log.warn('kick for a room this process does not know', { room: roomId, connections: batch.length });

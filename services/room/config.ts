@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { bool, ConfigError, int, list, loadConfig, str, type ConfigOf } from '../../shared/config/config';
+import { bool, ConfigError, int, list, loadConfig, oneOf, str, type ConfigOf } from '../../shared/config/config';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -46,6 +46,20 @@ export const roomSchema = {
   stopDrainDeadlineMs: int(5000, 'the drain that stop() runs first closes whatever is left at this time', 0),
   upstreamMaxType: int(64, 'longest Upstream type name (characters)', 1, 1024),
   reflushBatch: int(1000, 'sessions per register call when the room registers them all again', 1),
+  // ---- the room process alone (services/room/main.ts); the standalone wiring ignores these ----
+  driver: oneOf(['memory', 'cluster'] as const, 'memory', "'memory': everything in this process, no apps; 'cluster': Redis/MySQL and RPC peers"),
+  redisUrl: str('redis://127.0.0.1:6379', 'Redis URL: room registry and fan-out queue (cluster)'),
+  mysqlUrl: str('mysql://root@127.0.0.1:3306/herald', 'MySQL/MariaDB URL of the app store (cluster)'),
+  prefix: str('herald:', 'Redis key prefix, the same in every service of the cluster'),
+  registerAddresses: list(['127.0.0.1:7001'], 'host:port of each register (cluster)'),
+  saverAddresses: list(['127.0.0.1:7002'], 'host:port of each saver (cluster)'),
+  coordinatorAddresses: list(['127.0.0.1:7003'], 'host:port of each coordinator (cluster)'),
+  rpcHost: str('127.0.0.1', 'address the room RPC server (herald.v1.Room) listens on (cluster)', false),
+  rpcPort: int(7010, 'port of the room RPC server (0 = any free port)', 0, 65535),
+  rpcAddress: str('', 'RPC address announced in the registry for center and coordinator; empty = rpcHost:the real port'),
+  rpcDeadlineMs: int(5000, 'deadline of each call to register, saver and coordinator, ms (cluster)', 10, 600_000),
+  rpcGraceMs: int(5000, 'on stop, how long room RPC calls in progress may finish, ms', 0, 600_000),
+  appsRefreshMs: int(5000, 'how often the MySQL app store is read again, ms (cluster)', 100, 3_600_000),
 } as const;
 
 export type RoomConfig = ConfigOf<typeof roomSchema>;
@@ -58,5 +72,15 @@ export function loadRoomConfig(given: Partial<RoomConfig> = {}, env: NodeJS.Proc
   if (config.heartbeatMinSeconds > config.heartbeatMaxSeconds) {
     throw new ConfigError('room.heartbeatMinSeconds: must not exceed room.heartbeatMaxSeconds');
   }
+  if (config.driver === 'cluster') checkCluster(config);
   return config;
+}
+
+function checkCluster(config: RoomConfig): void {
+  for (const key of ['registerAddresses', 'saverAddresses', 'coordinatorAddresses'] as const) {
+    if (config[key].length === 0) throw new ConfigError(`room.${key}: the cluster driver needs at least one address`);
+  }
+  if (config.rpcHost === '0.0.0.0' || config.rpcHost === '::') {
+    if (!config.rpcAddress) throw new ConfigError(`room.rpcAddress: must be set when rpcHost is ${config.rpcHost} (peers cannot dial it)`);
+  }
 }

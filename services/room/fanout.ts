@@ -51,44 +51,71 @@ function prepare(ctx: RoomContext, messages: QueueMessage[], now: number): Ready
   return ready;
 }
 
+/** Handler calls waiting for the next flush: their messages and how to settle their promises. */
+interface Waiting {
+  messages: QueueMessage[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /**
- * The room's consumer of the fan-out topic. Per batch: decode every task and encode its Push
- * once; publish the whole batch to the local uWS topics in ONE synchronous pass (no await in
- * it, so uWS coalesces what each socket gets in this turn into one write); then remember the
- * logged ids for acks, count their deliveries (one saver call) and finish the queue messages.
- * A failure before the publish pass throws, which requeues the batch (nothing is lost); after
- * it, the messages are finished (requeueing would deliver them twice).
+ * The room's consumer of the fan-out topic. Batches handed over in the same event-loop turn
+ * (several queue deliveries, or several consumers' batches) are accumulated and flushed ONCE
+ * on setImmediate, so all their publishes land in one uWS loop iteration and each socket gets
+ * one coalesced write. Per flush: decode every task and encode its Push once; publish them all
+ * to the local uWS topics in ONE synchronous pass (no await in it); then remember the logged
+ * ids for acks, count their deliveries (one saver call) and finish the queue messages. Each
+ * handler call's promise settles with its flush: a failure before the publish pass rejects
+ * (the queue requeues, nothing is lost); after it, the messages are finished (requeueing would
+ * deliver them twice).
  */
 export function createFanoutHandler(ctx: RoomContext, app: TemplatedApp): QueueHandler {
-  return async (messages) => {
-    const now = Date.now();
-    const ready = prepare(ctx, messages, now);
-    const subscribers: number[] = new Array<number>(ready.length);
-    let logged = 0;
-    let pushes = 0;
-    // The publish pass: synchronous on purpose.
-    for (let i = 0; i < ready.length; i++) {
-      const r = ready[i];
-      subscribers[i] = app.numSubscribers(r.topic);
-      if (subscribers[i] > 0) app.publish(r.topic, r.frame, true);
-      pushes += subscribers[i];
-      if (r.task.seq > 0) logged++;
-    }
-    if (logged > 0) ctx.logPublishes++;
-    ctx.metrics.fanoutTasks.inc(ready.length);
-    ctx.metrics.pushesSent.inc(pushes);
-    ctx.metrics.framesOut.push.inc(pushes);
-    const counts: { app: string; id: string; delivered: number }[] = [];
-    for (let i = 0; i < ready.length; i++) {
-      const { task } = ready[i];
-      if (task.seq <= 0) continue;
-      const m = task.message;
-      ctx.logIds.remember(m.id, { app: m.app, log: task.log, seq: task.seq, expires: m.expires });
-      if (subscribers[i] > 0) counts.push({ app: m.app, id: m.id, delivered: subscribers[i] });
-    }
-    await countDelivered(ctx, counts);
-    await finishAll(ctx, messages);
+  let waiting: Waiting[] = [];
+  const flush = (): void => {
+    const batch = waiting;
+    waiting = [];
+    const messages: QueueMessage[] = batch.length === 1 ? batch[0].messages : batch.flatMap((w) => w.messages);
+    publishBatch(ctx, app, messages).then(
+      () => { for (const w of batch) w.resolve(); },
+      (err: unknown) => { for (const w of batch) w.reject(err); },
+    );
   };
+  return (messages) =>
+    new Promise<void>((resolve, reject) => {
+      if (waiting.length === 0) setImmediate(flush);
+      waiting.push({ messages, resolve, reject });
+    });
+}
+
+/** One flush: the synchronous publish pass over every task, then the bookkeeping. */
+async function publishBatch(ctx: RoomContext, app: TemplatedApp, messages: QueueMessage[]): Promise<void> {
+  const now = Date.now();
+  const ready = prepare(ctx, messages, now);
+  const subscribers: number[] = new Array<number>(ready.length);
+  let logged = 0;
+  let pushes = 0;
+  // The publish pass: synchronous on purpose.
+  for (let i = 0; i < ready.length; i++) {
+    const r = ready[i];
+    subscribers[i] = app.numSubscribers(r.topic);
+    if (subscribers[i] > 0) app.publish(r.topic, r.frame, true);
+    pushes += subscribers[i];
+    if (r.task.seq > 0) logged++;
+  }
+  if (logged > 0) ctx.logPublishes++;
+  ctx.metrics.fanoutTasks.inc(ready.length);
+  ctx.metrics.pushesSent.inc(pushes);
+  ctx.metrics.framesOut.push.inc(pushes);
+  const counts: { app: string; id: string; delivered: number }[] = [];
+  for (let i = 0; i < ready.length; i++) {
+    const { task } = ready[i];
+    if (task.seq <= 0) continue;
+    const m = task.message;
+    ctx.logIds.remember(m.id, { app: m.app, log: task.log, seq: task.seq, expires: m.expires });
+    if (subscribers[i] > 0) counts.push({ app: m.app, id: m.id, delivered: subscribers[i] });
+  }
+  await countDelivered(ctx, counts);
+  await finishAll(ctx, messages);
 }
 
 async function countDelivered(ctx: RoomContext, counts: { app: string; id: string; delivered: number }[]): Promise<void> {

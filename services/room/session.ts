@@ -8,6 +8,7 @@ import { deliverPending, drainedBacklogs } from './delivery';
 import type { GraceEntry } from './grace';
 import { splitAcks } from './log-ids';
 import { carryBacklogs, claimGrace, endGrace, resumeSession, settleReplaced } from './resume';
+import { createRegisterBatch, type RegisterBatch } from './register-batch';
 import { OfflineReason, reportOffline, reportOnline } from './status';
 import { subscribeBindings } from './subscriptions';
 import { unsubscribeApp } from './topics';
@@ -30,6 +31,15 @@ function sessionsOf(ctx: RoomContext, state: ConnState, bindings: Binding[]): Se
     platform: state.platform || undefined,
     network: state.network,
   }));
+}
+
+/** One register batch per room: the registrations of connections authenticating in the same turn go in one call. */
+const registerBatches = new WeakMap<RoomContext, RegisterBatch>();
+
+function registerBatchOf(ctx: RoomContext): RegisterBatch {
+  let b = registerBatches.get(ctx);
+  if (!b) registerBatches.set(ctx, (b = createRegisterBatch({ register: (sessions) => ctx.register.register(sessions) })));
+  return b;
 }
 
 /** Failures of the saver are not the client's: log and count, keep the connection (messages stay stored). */
@@ -64,7 +74,7 @@ function unavailable(ctx: RoomContext, state: ConnState, what: string, err: unkn
  */
 async function registerLive(ctx: RoomContext, state: ConnState, bindings: Binding[], resumedConn?: string): Promise<boolean> {
   const sessions = sessionsOf(ctx, state, bindings);
-  const replaced = await ctx.register.register(sessions);
+  const replaced = await registerBatchOf(ctx).register(sessions);
   if (isClosed(state)) {
     ctx.unregisterQueue.push(...refsOf(state, bindings));
     ctx.scheduleUnregister();

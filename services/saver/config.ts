@@ -19,6 +19,8 @@ export const saverSchema = {
   opTimeoutMs: int(5000, 'bound on one Redis/MySQL operation before it rejects, ms', 100, 600_000),
   host: str('0.0.0.0', 'address of the health/metrics HTTP server (saver process only)'),
   port: int(8086, 'port of the health/metrics HTTP server (0 = any free port)', 0, 65535),
+  rpcHost: str('127.0.0.1', 'address the saver RPC server (herald.v1.Saver) listens on (saver process only)'),
+  rpcPort: int(7002, 'port of the saver RPC server (0 = any free port)', 0, 65535),
   deadLetterLimit: int(10_000, 'dead letters kept per app by the memory driver', 1, 10_000_000),
 } as const;
 

@@ -64,5 +64,13 @@ export interface RoomService {
 
 /** Finds the room service for a room id (in-process, or an RPC client in a cluster). */
 export interface RoomDirectory {
+  /** From what is known now (a cache in a cluster): undefined for a room not seen yet. */
   room(roomId: string): RoomService | undefined;
+  /** Like room(), but on a miss reads the registry again first (a room that just joined). */
+  find?(roomId: string): Promise<RoomService | undefined>;
+}
+
+/** The room for an id, reading the registry again when the directory does not know it yet. */
+export async function findRoom(rooms: RoomDirectory, roomId: string): Promise<RoomService | undefined> {
+  return rooms.room(roomId) ?? (await rooms.find?.(roomId));
 }

@@ -9,6 +9,8 @@ type Summary = Record<string, unknown> | undefined;
 export interface BenchFigures {
   bare?: Summary;
   room?: Summary;
+  /** hold on the Redis drivers: the register's sessions live in Redis, not in the room process. */
+  roomRedis?: Summary;
   storm?: Summary;
   unicast?: Summary;
   p99?: Summary;
@@ -32,12 +34,13 @@ const get = (s: Summary, path: string): number | undefined => {
 };
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED');
 
-function memoryRow(f: BenchFigures, devices: number): Row {
-  const room = get(f.room, 'rssPerDeviceBytes');
+function memoryRow(f: BenchFigures, devices: number, which: 'room' | 'roomRedis'): Row {
+  const room = get(f[which], 'rssPerDeviceBytes');
   const bare = get(f.bare, 'rssPerDeviceBytes');
   const limit = bare === undefined ? undefined : 2 * bare;
+  const drivers = which === 'room' ? 'memory drivers' : 'redis drivers';
   return {
-    figure: `room RSS per idle authenticated device (${devices.toLocaleString('en-US')})`,
+    figure: `room RSS per idle authenticated device (${devices.toLocaleString('en-US')}, ${drivers})`,
     target: limit === undefined ? '<= 2x baseline' : `<= 2x baseline (${fmt(limit, ' B')})`,
     measured: fmt(room, ' B'), baseline: fmt(bare, ' B/socket'),
     verdict: verdict(room === undefined || limit === undefined ? undefined : room <= limit),
@@ -91,7 +94,7 @@ function redisRows(f: BenchFigures): Row[] {
 
 /** The table as fixed-width text. */
 export function benchTable(f: BenchFigures, roomDevices: number): string {
-  const rows = [memoryRow(f, roomDevices), broadcastRow(f, 'series', roomDevices), broadcastRow(f, 'bursts', roomDevices), ...redisRows(f)];
+  const rows = [memoryRow(f, roomDevices, 'room'), memoryRow(f, roomDevices, 'roomRedis'), broadcastRow(f, 'series', roomDevices), broadcastRow(f, 'bursts', roomDevices), ...redisRows(f)];
   const head: Row = { figure: 'figure', target: 'target', measured: 'measured', baseline: 'baseline', verdict: '' };
   const keys = ['figure', 'target', 'measured', 'baseline', 'verdict'] as const;
   const width = keys.map((k) => Math.max(...[head, ...rows].map((r) => r[k].length)));

@@ -83,9 +83,11 @@ async function redisSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigur
     servers.push(await startRedis(), await startMariadb());
     process.env.HERALD_TEST_MYSQL_URL = servers[1].url;
     const mysqlUrl = await freshMysqlDatabase('bench');
-    const g = await startStandalone({ capacity: Math.max(s.stormDevices, s.unicastDevices) + 1000, redisUrl: servers[0].url, mysqlUrl, cpuProfDir: cpuProf ? join(dir, 'profile-redis') : undefined });
+    const g = await startStandalone({ capacity: Math.max(s.roomDevices, s.stormDevices, s.unicastDevices) + 1000, redisUrl: servers[0].url, mysqlUrl, cpuProfDir: cpuProf ? join(dir, 'profile-redis') : undefined });
     try {
       const n = String(s.unicastDevices);
+      const holdArgs = ['hold', '--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '5'];
+      f.roomRedis = await step('room RSS: standalone (redis drivers), hold', opts(dir, 'room-redis', holdArgs), hold, g);
       f.storm = await step('connect storm (redis register)', opts(dir, 'storm', ['storm', '--devices', String(s.stormDevices), '--inflight', '1000']), storm, g);
       f.unicast = await step('unicast 10,000/s (redis + mysql)', opts(dir, 'unicast-10k', ['unicast', '--devices', n, '--rate', '10000', '--duration', String(s.unicastSeconds), '--push-inflight', '256']), unicast, g);
       f.p99 = await step('unicast 5,000/s p99 (redis + mysql)', opts(dir, 'unicast-5k', ['unicast', '--devices', n, '--rate', '5000', '--duration', String(s.p99Seconds), '--push-inflight', '256']), unicast, g);

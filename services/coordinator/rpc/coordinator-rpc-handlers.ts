@@ -1,6 +1,6 @@
 import type { CoordinatorService } from '../../../shared/contracts/coordinator';
 import type { UnaryHandler } from '../../../shared/rpc/rpc';
-import { wireEach } from '../../room/rpc/wire';
+import { wireEach } from '../../../shared/rpc/wire';
 import { pairFromWire, statusFromWire, upstreamFromWire } from './coordinator-wire';
 
 export { coordinatorRpcService } from './coordinator-wire';

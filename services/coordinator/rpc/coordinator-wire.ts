@@ -1,7 +1,8 @@
 import type { StatusEvent, UpstreamRequest } from '../../../shared/contracts/coordinator';
 import type { Session } from '../../../shared/contracts/register';
 import type { RpcServiceDef } from '../../../shared/rpc/rpc';
-import { wireBool, wireBytes, wireOptional, wireRecord, wireString, wireUint, type Wire } from '../../room/rpc/wire';
+import { sessionToWire } from '../../register/rpc/register-wire';
+import { wireBool, wireBytes, wireOptional, wireRecord, wireString, wireUint, type Wire } from '../../../shared/rpc/wire';
 
 /** herald.v1.Coordinator in proto/herald/v1/coordinator.proto. */
 export const coordinatorRpcService: RpcServiceDef = { name: 'herald.v1.Coordinator', file: 'coordinator.proto' };
@@ -22,19 +23,6 @@ export function upstreamToWire(r: UpstreamRequest): Wire {
 
 export function statusToWire(e: StatusEvent): Wire {
   return { app: e.app, device: e.device, user: e.user ?? '', roomId: e.roomId, online: e.online, time: e.time, reason: e.reason };
-}
-
-function sessionToWire(s: Session): Wire {
-  return {
-    app: s.app,
-    device: s.device,
-    user: s.user ?? '',
-    roomId: s.roomId,
-    connId: s.connId,
-    since: s.since,
-    platform: s.platform ?? '',
-    network: s.network ?? '',
-  };
 }
 
 export function pairToWire(p: ReplacedPair): Wire {

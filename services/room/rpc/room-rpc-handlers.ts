@@ -1,7 +1,7 @@
 import type { RoomService } from '../../../shared/contracts/room';
 import type { UnaryHandler } from '../../../shared/rpc/rpc';
 import { deliverFromWire, drainFromWire, kickFromWire, replyFromWire } from './room-wire';
-import { wireEach } from './wire';
+import { wireEach } from '../../../shared/rpc/wire';
 
 export { roomRpcService } from './room-wire';
 

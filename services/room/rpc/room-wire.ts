@@ -2,7 +2,7 @@ import type { DrainOptions, RoomDelivery, RoomKick, RoomReply } from '../../../s
 import type { Message } from '../../../shared/contracts/saver';
 import { PushKinds, type PushKindName } from '../../../shared/protocol/codes';
 import type { RpcServiceDef } from '../../../shared/rpc/rpc';
-import { wireBytes, wireEach, wireInvalid, wireOptional, wireString, wireUint, type Wire } from './wire';
+import { wireBytes, wireEach, wireInvalid, wireOptional, wireString, wireUint, type Wire } from '../../../shared/rpc/wire';
 
 /** herald.v1.Room in proto/herald/v1/room.proto. */
 export const roomRpcService: RpcServiceDef = { name: 'herald.v1.Room', file: 'room.proto' };

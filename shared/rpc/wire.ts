@@ -1,4 +1,4 @@
-import { RpcCode, RpcError } from '../../../shared/rpc/rpc';
+import { RpcCode, RpcError } from './rpc';
 
 /**
  * Readers for RPC request objects. proto-loader fills defaults, but a handler still checks

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { decodeClientFrame, FrameError, type ClientFrame } from '../../shared/protocol/codec';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
-import { closeConn, failConn, Lag, Phase, sendFrame, type ConnState, type RoomContext } from './context';
+import { closeConn, failConn, Lag, Phase, sendFrame, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { leaveBindings } from './resume';
 import { handleAck, handleAuth, handleBind, handleUnbind } from './session';
 import { onDrain } from './slow';
@@ -12,7 +12,7 @@ import { handleUpstream } from './upstream';
 export interface ConnectionHandlers {
   /** False while draining or full: upgrades get 503. */
   accepting(): boolean;
-  behavior: WebSocketBehavior<ConnState>;
+  behavior: WebSocketBehavior<ConnSlot>;
 }
 
 let nextConn = 0;
@@ -47,8 +47,9 @@ function upgrade(ctx: RoomContext, res: HttpResponse, req: HttpRequest, context:
     res.writeStatus('503 Service Unavailable').end(ctx.draining ? 'draining' : 'full');
     return;
   }
+  const slot: ConnSlot = { conn: newState(ctx) };
   res.upgrade(
-    newState(ctx),
+    slot,
     req.getHeader('sec-websocket-key'),
     req.getHeader('sec-websocket-protocol'),
     req.getHeader('sec-websocket-extensions'),
@@ -56,8 +57,8 @@ function upgrade(ctx: RoomContext, res: HttpResponse, req: HttpRequest, context:
   );
 }
 
-function open(ctx: RoomContext, ws: WebSocket<ConnState>): void {
-  const state = ws.getUserData();
+function open(ctx: RoomContext, ws: WebSocket<ConnSlot>): void {
+  const state = ws.getUserData().conn;
   const now = Date.now();
   state.ws = ws;
   state.refillAt = now;
@@ -67,8 +68,8 @@ function open(ctx: RoomContext, ws: WebSocket<ConnState>): void {
   ctx.metrics.connections.inc();
 }
 
-function close(ctx: RoomContext, ws: WebSocket<ConnState>, code: number): void {
-  const state = ws.getUserData();
+function close(ctx: RoomContext, ws: WebSocket<ConnSlot>, code: number): void {
+  const state = ws.getUserData().conn;
   if (state.phase === Phase.Closed) return;
   state.phase = Phase.Closed;
   ctx.conns.delete(state.id);
@@ -154,8 +155,8 @@ function dispatch(ctx: RoomContext, state: ConnState, frame: ClientFrame, now: n
   }
 }
 
-function message(ctx: RoomContext, ws: WebSocket<ConnState>, data: ArrayBuffer, isBinary: boolean): void {
-  const state = ws.getUserData();
+function message(ctx: RoomContext, ws: WebSocket<ConnSlot>, data: ArrayBuffer, isBinary: boolean): void {
+  const state = ws.getUserData().conn;
   try {
     if (state.phase === Phase.Closed) return;
     const now = Date.now();

@@ -40,13 +40,22 @@ export interface Binding {
 }
 
 /**
- * Per-connection state: the uWS user data, a plain object of a few fields. The deadline is
+ * The uWS user data. uWS copies its properties onto its own socket object one by one, and an
+ * object given that many properties that way falls back to dictionary properties (~830 B per
+ * socket for ConnState's fields): so it carries one field, the connection's state object.
+ */
+export interface ConnSlot {
+  conn: ConnState;
+}
+
+/**
+ * Per-connection state (ConnSlot.conn), a plain object of a few fields. The deadline is
  * the auth deadline before Auth and the heartbeat deadline after; any frame moves it.
  */
 export interface ConnState extends Sweepable {
   id: string;
   phase: Phase;
-  ws: WebSocket<ConnState> | null;
+  ws: WebSocket<ConnSlot> | null;
   sessionId: string;
   /** Usually one or two apps: an array scan beats a Map at this size. */
   bindings: Binding[];

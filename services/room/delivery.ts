@@ -148,7 +148,9 @@ export async function deliverPending(ctx: RoomContext, state: ConnState, binding
   const deliveries: Delivery[] = [];
   for (let i = 0; i < bindings.length; i++) {
     const full = lists[i].length >= limit || fullLogPage(logs[i], limit);
-    bindings[i].backlog = full ? new Set([...lists[i].map((m) => m.id), ...logs[i].map((e) => e.message.id)]) : undefined;
+    // Only assigned when set or present: a property added to every binding costs a properties store each.
+    if (full) bindings[i].backlog = new Set([...lists[i].map((m) => m.id), ...logs[i].map((e) => e.message.id)]);
+    else if (bindings[i].backlog) bindings[i].backlog = undefined;
     for (const message of lists[i]) {
       out.push({ state, message });
       deliveries.push({ app: bindings[i].app, device: bindings[i].device, id: message.id });

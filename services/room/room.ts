@@ -14,7 +14,7 @@ import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import type { RoomConfig } from './config';
 import { createTickBatcher } from './batcher';
 import { createConnectionHandlers, expire } from './connection';
-import type { ConnState, RoomContext } from './context';
+import type { ConnSlot, ConnState, RoomContext } from './context';
 import { kickBatch, reflushSessions, replyBatch } from './control';
 import { deliverBatch } from './delivery';
 import { drainOptions, runDrain, type DrainRun } from './drain';
@@ -178,7 +178,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     }
     const app = uws.App();
     const handlers = createConnectionHandlers(ctx, config.maxPayload * PAYLOAD_HEADROOM);
-    app.ws<ConnState>(config.path, handlers.behavior);
+    app.ws<ConnSlot>(config.path, handlers.behavior);
     mountHttp(app, { ready: () => started && !ctx.draining, metrics: deps.metrics, log, wsPath: config.path });
     listenSocket = await listen(app, config.host, config.port);
     port = uws.us_socket_local_port(listenSocket);

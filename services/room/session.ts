@@ -33,6 +33,19 @@ function sessionsOf(ctx: RoomContext, state: ConnState, bindings: Binding[]): Se
   }));
 }
 
+/** Distinct platform names kept (a handful in practice: ios, android, web...). */
+const MAX_PLATFORMS = 256;
+const platforms = new Map<string, string>();
+
+/** The Auth's platform, cut to 64 chars; a known name is shared, not one string per connection. */
+function platformOf(raw: string | null | undefined): string {
+  const p = (raw ?? '').slice(0, 64);
+  const known = platforms.get(p);
+  if (known !== undefined) return known;
+  if (platforms.size < MAX_PLATFORMS) platforms.set(p, p);
+  return p;
+}
+
 /** One register batch per room: the registrations of connections authenticating in the same turn go in one call. */
 const registerBatches = new WeakMap<RoomContext, RegisterBatch>();
 
@@ -128,7 +141,7 @@ export async function handleAuth(ctx: RoomContext, state: ConnState, seq: number
   const bindings = await authBindings(ctx, state, auth);
   if (!bindings) return;
   state.network = networkName(auth.network);
-  state.platform = (auth.platform ?? '').slice(0, 64);
+  state.platform = platformOf(auth.platform);
   const entry = claimGrace(ctx, auth.resume, bindings);
   try {
     if (!(await registerLive(ctx, state, bindings, entry?.connId))) {

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { CloseCode } from '../../shared/protocol/codes';
-import { closeConn, isClosed, Lag, notePressure, Phase, type ConnState, type RoomContext } from './context';
+import { closeConn, isClosed, Lag, notePressure, Phase, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { deliverPending } from './delivery';
 import { loadLogs, writeLogEntries } from './log-delivery';
 
@@ -50,8 +50,8 @@ function maybeCatchUp(ctx: RoomContext, state: ConnState, buffered: number, now:
 }
 
 /** uWS drain handler: the socket's buffered bytes went down. */
-export function onDrain(ctx: RoomContext, ws: WebSocket<ConnState>): void {
-  const state = ws.getUserData();
+export function onDrain(ctx: RoomContext, ws: WebSocket<ConnSlot>): void {
+  const state = ws.getUserData().conn;
   if (state.phase !== Phase.Ready) return;
   const now = Date.now();
   const buffered = ws.getBufferedAmount();

@@ -40,10 +40,18 @@ function memoryRow(f: BenchFigures, devices: number, which: 'room' | 'roomRedis'
   const limit = bare === undefined ? undefined : 2 * bare;
   const drivers = which === 'room' ? 'memory drivers' : 'redis drivers';
   return {
-    figure: `room RSS per idle authenticated device (${devices.toLocaleString('en-US')}, ${drivers})`,
+    figure: `room RSS per idle authenticated device (${devices.toLocaleString('en-US')}, ${drivers}, settled)`,
     target: limit === undefined ? '<= 2x baseline' : `<= 2x baseline (${fmt(limit, ' B')})`,
     measured: fmt(room, ' B'), baseline: fmt(bare, ' B/socket'),
     verdict: verdict(room === undefined || limit === undefined ? undefined : room <= limit),
+  };
+}
+
+/** Informative, room only: growth of the gateway's JS heap in use per device (not collected first). */
+function heapRow(f: BenchFigures, devices: number): Row {
+  return {
+    figure: `room JS heap used per idle device (${devices.toLocaleString('en-US')}, memory drivers, /metrics)`,
+    target: '(informative)', measured: fmt(get(f.room, 'heapUsedPerDeviceBytes'), ' B'), baseline: '-', verdict: '',
   };
 }
 
@@ -92,9 +100,10 @@ function redisRows(f: BenchFigures): Row[] {
   ];
 }
 
-/** The table as fixed-width text. */
-export function benchTable(f: BenchFigures, roomDevices: number): string {
-  const rows = [memoryRow(f, roomDevices, 'room'), memoryRow(f, roomDevices, 'roomRedis'), broadcastRow(f, 'series', roomDevices), broadcastRow(f, 'bursts', roomDevices), ...redisRows(f)];
+/** The table as fixed-width text; memoryOnly keeps the rows of `bench --only memory`. */
+export function benchTable(f: BenchFigures, roomDevices: number, memoryOnly = false): string {
+  const memory = [memoryRow(f, roomDevices, 'room'), heapRow(f, roomDevices)];
+  const rows = memoryOnly ? memory : [...memory, memoryRow(f, roomDevices, 'roomRedis'), broadcastRow(f, 'series', roomDevices), broadcastRow(f, 'bursts', roomDevices), ...redisRows(f)];
   const head: Row = { figure: 'figure', target: 'target', measured: 'measured', baseline: 'baseline', verdict: '' };
   const keys = ['figure', 'target', 'measured', 'baseline', 'verdict'] as const;
   const width = keys.map((k) => Math.max(...[head, ...rows].map((r) => r[k].length)));

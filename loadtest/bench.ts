@@ -4,7 +4,13 @@
  * MariaDB and the gateway on them), runs the scenarios and prints figure | target | measured |
  * baseline. A benchmark, not a test: exit 0 whatever the figures, 1 only if nothing could run.
  *
- *   npm run bench [-- --quick] [-- --cpu-prof]
+ *   npm run bench [-- --quick] [-- --cpu-prof] [-- --only memory]
+ *
+ * --only memory runs just the room's memory figure: hold on the baseline, then on the gateway
+ * (memory drivers), no broadcasts and no Redis/MySQL steps; e.g. after a build,
+ *   node dist/loadtest/bench.js --only memory
+ * Both servers start with the same environment (serverEnv in target.ts) and node flags; RSS is
+ * read once settled, before the ramp and after the hold (scenarios/hold.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,17 +66,19 @@ async function step(name: string, o: LoadOptions, scenario: Scenario, target: Ta
   }
 }
 
-async function roomSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigures): Promise<void> {
+async function roomSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigures, memoryOnly: boolean): Promise<void> {
+  const scenario = memoryOnly ? hold : roomFigures;
+  const what = memoryOnly ? 'hold' : 'hold + broadcast';
   const args = ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '5', '--broadcasts', String(s.broadcasts), '--burst', '16', '--qos', '0', '--ttl', '0'];
   const bare = await startBareUws();
   try {
-    f.bare = await step('baseline: bare uWebSockets.js, hold + broadcast', opts(dir, 'baseline', ['hold', ...args]), roomFigures, bare);
+    f.bare = await step(`baseline: bare uWebSockets.js, ${what}`, opts(dir, 'baseline', ['hold', ...args]), scenario, bare);
   } finally {
     await bare.stop();
   }
   const room = await startStandalone({ capacity: s.roomDevices + 1000, cpuProfDir: cpuProf ? join(dir, 'profile-memory') : undefined });
   try {
-    f.room = await step('room: standalone (memory drivers), hold + broadcast', opts(dir, 'room', ['hold', ...args]), roomFigures, room);
+    f.room = await step(`room: standalone (memory drivers), ${what}`, opts(dir, 'room', ['hold', ...args]), scenario, room);
   } finally {
     await room.stop();
   }
@@ -103,14 +111,16 @@ async function redisSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigur
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' } } });
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' }, only: { type: 'string' } } });
+  if (values.only !== undefined && values.only !== 'memory') throw new Error(`--only: the one part that runs alone is 'memory' (got '${values.only}')`);
+  const memoryOnly = values.only === 'memory';
   const sizes = values.quick ? quick : full;
   const dir = join(repoRoot, 'loadtest', 'reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const t0 = Date.now();
   const f: BenchFigures = {};
-  await roomSteps(dir, sizes, values['cpu-prof'] === true, f);
-  await redisSteps(dir, sizes, values['cpu-prof'] === true, f);
-  const table = benchTable(f, sizes.roomDevices);
+  await roomSteps(dir, sizes, values['cpu-prof'] === true, f, memoryOnly);
+  if (!memoryOnly) await redisSteps(dir, sizes, values['cpu-prof'] === true, f);
+  const table = benchTable(f, sizes.roomDevices, memoryOnly);
   process.stdout.write(`\n${table}\nbench took ${Math.round((Date.now() - t0) / 1000)} s; reports in ${dir}\n`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'bench.json'), JSON.stringify({ sizes, figures: f }, null, 2) + '\n');

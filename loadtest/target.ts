@@ -46,9 +46,17 @@ const root = join(__dirname, '..');
 const ext = extname(__filename);
 const tsxArgs = ext === '.ts' ? ['--import', 'tsx'] : [];
 
+/**
+ * Environment every server under measurement (the baseline and the gateway alike) starts with,
+ * so their RSS is read under the same allocator settings. MALLOC_ARENA_MAX=2 is a common
+ * setting for Node servers: glibc otherwise keeps one arena per thread that touched malloc
+ * (libuv's pool, V8's helpers), and each holds its own freed high-water.
+ */
+export const serverEnv: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
 /** Forks one of this folder's scripts (worker, pusher, bare-uws) with IPC. */
-export function forkScript(name: string, execArgv: string[] = []): ChildProcess {
-  return fork(join(__dirname, `${name}${ext}`), [], { cwd: root, execArgv: [...tsxArgs, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function forkScript(name: string, execArgv: string[] = [], env?: NodeJS.ProcessEnv): ChildProcess {
+  return fork(join(__dirname, `${name}${ext}`), [], { cwd: root, env, execArgv: [...tsxArgs, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function clockTicks(): number {
@@ -99,6 +107,7 @@ async function waitHealthy(child: ChildProcess, url: string, ms: number): Promis
 function standaloneEnv(ports: number[], o: StandaloneOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...serverEnv,
     HERALD_CONFIG: '',
     HERALD_ROOM_HOST: '127.0.0.1',
     HERALD_ROOM_PORT: String(ports[0]),
@@ -172,7 +181,7 @@ export async function startStandalone(o: StandaloneOptions, readyMs = 60_000): P
 
 /** Starts the bare uWebSockets.js baseline (bare-uws.ts) and waits until it listens. */
 export async function startBareUws(readyMs = 15_000): Promise<Target> {
-  const child = forkScript('bare-uws');
+  const child = forkScript('bare-uws', [], { ...process.env, ...serverEnv });
   const stop = stopper(child);
   let timer: NodeJS.Timeout | undefined;
   try {

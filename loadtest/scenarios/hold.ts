@@ -1,21 +1,76 @@
 /**
  * hold: ramp to N authenticated devices at the connect rate, then hold them (heartbeats
- * running) for the duration. Reports the server's RSS growth per device.
+ * running) for the duration. Reports the server's RSS growth per device, both readings taken
+ * once RSS has settled (see settledRss), the same way for the baseline and the gateway; and,
+ * for the gateway, the growth of its JS heap in use per device (from its /metrics).
  */
 import type { RunContext } from '../run';
 
+/** Bounds of the wait for RSS to settle. */
+const settle = { pollMs: 500, windowMs: 2000, maxMs: 10_000, toleranceBytes: 256 * 1024 } as const;
+/** prom-client's default metric, registered by the gateway with the herald_ prefix. */
+const heapMetric = 'herald_nodejs_heap_size_used_bytes';
+
+/** A settled RSS reading: the value, and how long it took to settle (capped at settle.maxMs). */
+interface Settled {
+  rss: number | null;
+  settleMs: number;
+}
+
+/**
+ * Polls the server's RSS until it has stopped falling: no drop of more than the tolerance over
+ * the last window, or settle.maxMs at most. What the connect storm freed, the allocator and V8
+ * give back within seconds; what stays is live memory (or high-water that will not come back).
+ */
+export async function settledRss(ctx: RunContext): Promise<Settled> {
+  const t0 = Date.now();
+  const window = settle.windowMs / settle.pollMs;
+  const readings: number[] = [];
+  for (;;) {
+    const rss = ctx.monitor.rss();
+    if (rss === null) return { rss: null, settleMs: Date.now() - t0 };
+    readings.push(rss);
+    const then = readings[readings.length - 1 - window];
+    const waited = Date.now() - t0;
+    if ((then !== undefined && rss >= then - settle.toleranceBytes) || waited >= settle.maxMs || ctx.remainingMs() === 0) return { rss, settleMs: waited };
+    await ctx.sleep(settle.pollMs);
+  }
+}
+
+/** The gateway's JS heap in use (bytes) from its /metrics; null for the baseline or when unreadable. */
+export async function heapUsed(ctx: RunContext): Promise<number | null> {
+  if (ctx.target.kind !== 'herald') return null;
+  try {
+    const res = await fetch(`${ctx.target.apiUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return null;
+    const m = new RegExp(`^${heapMetric}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(await res.text());
+    return m ? Number(m[1]) : null;
+  } catch (err) {
+    ctx.log(`hold: could not read ${heapMetric}: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+const perDevice = (before: number | null, after: number | null, n: number): number | null =>
+  before !== null && after !== null && n > 0 ? Math.round((after - before) / n) : null;
+
 export async function hold(ctx: RunContext): Promise<Record<string, unknown>> {
   const { o, monitor, fleet } = ctx;
-  const rssBefore = monitor.rss();
+  const before = await settledRss(ctx);
+  const heapBefore = await heapUsed(ctx);
   const ramp = await ctx.ramp();
   const rssConnected = monitor.rss();
   ctx.log(`hold: ${ramp.connected} connected in ${ramp.rampSeconds} s; holding ${o.durationMs / 1000} s`);
   await ctx.sleep(o.durationMs);
   const rssHeld = monitor.rss();
+  const after = await settledRss(ctx);
+  const heapAfter = await heapUsed(ctx);
   const held = fleet.totalConnected();
-  const perDevice = rssBefore !== null && rssHeld !== null && held > 0 ? Math.round((rssHeld - rssBefore) / held) : null;
+  ctx.log(`hold: RSS settled in ${(after.settleMs / 1000).toFixed(1)} s (${rssHeld ?? '-'} -> ${after.rss ?? '-'} B)`);
   return {
     ...ramp, heldSeconds: o.durationMs / 1000, connectedAtEnd: held,
-    rssBeforeBytes: rssBefore, rssConnectedBytes: rssConnected, rssHeldBytes: rssHeld, rssPerDeviceBytes: perDevice,
+    rssBeforeBytes: before.rss, rssConnectedBytes: rssConnected, rssHeldBytes: rssHeld, rssSettledBytes: after.rss, rssSettleMs: after.settleMs,
+    rssPerDeviceBytes: perDevice(before.rss, after.rss, held),
+    heapUsedBeforeBytes: heapBefore, heapUsedAfterBytes: heapAfter, heapUsedPerDeviceBytes: perDevice(heapBefore, heapAfter, held),
   };
 }

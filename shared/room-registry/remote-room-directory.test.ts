@@ -54,7 +54,7 @@ describe('remote room directory', () => {
       assert.equal(dir.room('r2'), r2, 'served from the cache until the next refresh');
       await dir.refresh();
       assert.equal(dir.room('r2'), undefined);
-      await assert.rejects(r2.reflush(), /closed/, 'the dropped client was closed');
+      await assert.rejects(r2.reflush(), /not in the registry/, 'calls to a room that left fail');
       assert.equal(await dir.room('r1')!.reflush(), 11);
     } finally {
       dir.close();
@@ -79,8 +79,8 @@ describe('remote room directory', () => {
 
       await registry.announce(info('m', b.address()), 300);
       await dir.refresh();
-      assert.notEqual(dir.room('m'), first);
-      assert.equal(await dir.room('m')!.reflush(), 2);
+      assert.equal(dir.room('m'), first, 'callers keep one object per room');
+      assert.equal(await first.reflush(), 2, 'which follows the room to its new address');
 
       await sleep(350);
       await dir.refresh();
@@ -125,6 +125,48 @@ describe('remote room directory', () => {
       assert.equal((await findRoom(dir, 'late'))?.id, 'late');
     } finally {
       dir.close();
+      await registry.close();
+    }
+  });
+
+  test('a call to a room that restarted on another address is sent again there', async () => {
+    const registry = createMemoryRoomRegistry();
+    const [a, b] = await Promise.all([serveRoom(fakeRoom('re', 1)), serveRoom(fakeRoom('re', 2))]);
+    const dir = createRemoteRoomDirectory(registry, { refreshMs: 60_000, deadlineMs: 1000 }, log);
+    try {
+      await registry.announce(info('re', a.address()), 10_000);
+      const room = await findRoom(dir, 're');
+      assert.equal(await room?.reflush(), 1);
+      await a.stop();
+      await registry.announce(info('re', b.address()), 10_000);
+      assert.equal(await room?.reflush(), 2, 'UNAVAILABLE at the old address, then the new one');
+      await b.stop();
+      await assert.rejects(dir.room('re')!.reflush(), /UNAVAILABLE/, 'not moved: the error stands');
+    } finally {
+      dir.close();
+      await registry.close();
+    }
+  });
+
+  test('a call to a room restarted at the same address goes over a new channel', async () => {
+    const registry = createMemoryRoomRegistry();
+    const first = await serveRoom(fakeRoom('same', 1));
+    const address = first.address();
+    const dir = createRemoteRoomDirectory(registry, { refreshMs: 60_000, deadlineMs: 1000 }, log);
+    let second: RpcServer | undefined;
+    try {
+      await registry.announce(info('same', address), 10_000);
+      const room = await findRoom(dir, 'same');
+      assert.equal(await room?.reflush(), 1);
+      await first.stop();
+      await assert.rejects(room!.reflush(), /UNAVAILABLE/, 'nothing listens there now');
+      second = createRpcServer({ host: '127.0.0.1', port: Number(address.split(':')[1]), log });
+      second.add(roomRpcService, roomRpcHandlers(fakeRoom('same', 3)));
+      await second.start();
+      assert.equal(await room!.reflush(), 3);
+    } finally {
+      dir.close();
+      await second?.stop();
       await registry.close();
     }
   });

@@ -1,4 +1,5 @@
-import type { RoomDirectory } from '../contracts/room';
+import type { RoomDirectory, RoomService } from '../contracts/room';
+import { RpcCode, RpcError } from '../rpc/rpc';
 import type { Logger } from '../log/log';
 import { createRoomClient, type RoomClient } from '../../services/room/rpc/room-rpc-client';
 import type { RoomInfo, RoomRegistry } from './room-registry';
@@ -14,7 +15,7 @@ export interface RemoteRoomDirectoryOptions {
 
 /** A RoomDirectory over the registry, plus close() (ends every room client) and refresh(). */
 export type RemoteRoomDirectory = RoomDirectory & {
-  /** Reads the registry now (one read at a time: a call during a read shares it). Rejects when the registry fails; the cache is kept then. */
+  /** Reads the registry now (one read at a time; a call during a read gets the next one). Rejects when the registry fails; the cache is kept then. */
   refresh(): Promise<void>;
   /** Stops refreshing and closes every room client. Safe twice. */
   close(): void;
@@ -25,8 +26,13 @@ const MISS_GAP_MS = 100;
 
 interface Entry {
   address: string;
+  info: RoomInfo & { rpc: string };
   client: RoomClient;
+  /** What callers hold: follows the room to a new address (see followRoom). */
+  service: RoomService;
 }
+
+const unreachable = (err: unknown): boolean => err instanceof RpcError && err.code === RpcCode.Unavailable;
 
 /**
  * The rooms of a cluster as RoomServices over RPC, found through the room registry: one client
@@ -46,6 +52,7 @@ export function createRemoteRoomDirectory(registry: RoomRegistry, opts: RemoteRo
   const connect = opts.connect ?? ((info) => createRoomClient(info.rpc, { id: info.id, deadlineMs: opts.deadlineMs }, log));
   const cache = new Map<string, Entry>();
   let reading: Promise<void> | undefined;
+  let again: Promise<void> | undefined;
   let lastMiss = 0;
   let closed = false;
 
@@ -59,7 +66,8 @@ export function createRemoteRoomDirectory(registry: RoomRegistry, opts: RemoteRo
       const entry = cache.get(info.id);
       if (entry?.address === info.rpc) continue;
       entry?.client.close();
-      cache.set(info.id, { address: info.rpc, client: connect({ ...info, rpc: info.rpc }) });
+      const withRpc = { ...info, rpc: info.rpc };
+      cache.set(info.id, { address: info.rpc, info: withRpc, client: connect(withRpc), service: entry?.service ?? followRoom(info.id) });
       dlog.info(entry ? 'room moved' : 'room joined', { room: info.id, rpc: info.rpc });
     }
     for (const [id, entry] of cache) {
@@ -70,16 +78,71 @@ export function createRemoteRoomDirectory(registry: RoomRegistry, opts: RemoteRo
     }
   }
 
+  /**
+   * Reads the registry. A call while a read is in flight may want a change that read started
+   * too early to see: it gets one more read after it (shared by every such call).
+   */
   function refresh(): Promise<void> {
     if (closed) return Promise.resolve();
-    reading ??= read().finally(() => {
-      reading = undefined;
-    });
-    return reading;
+    if (!reading) {
+      reading = read().finally(() => {
+        reading = undefined;
+      });
+      return reading;
+    }
+    again ??= reading
+      .catch(() => undefined)
+      .then(() => {
+        again = undefined;
+        return refresh();
+      });
+    return again;
   }
 
   function refreshInBackground(): void {
     refresh().catch((err: unknown) => dlog.warn('room registry read failed; keeping the rooms known', { err }));
+  }
+
+  /** A new channel for a room whose old one failed (it may sit in reconnect backoff). */
+  function reconnect(id: string, failed: Entry): Entry {
+    const now = cache.get(id);
+    if (!now || now.client !== failed.client) return now ?? failed;
+    failed.client.close();
+    const fresh = { ...failed, client: connect(failed.info) };
+    cache.set(id, fresh);
+    return fresh;
+  }
+
+  /**
+   * A room restarted (same id) fails at its old channel until the next refresh: on
+   * UNAVAILABLE, read the registry now and send the call once more, to the new address if the
+   * room moved, else over a new channel (the old one may be waiting out its reconnect backoff).
+   */
+  async function call<T>(roomId: string, fn: (c: RoomClient) => Promise<T>): Promise<T> {
+    const entry = cache.get(roomId);
+    if (!entry) throw new RpcError(RpcCode.Unavailable, `room ${roomId} is not in the registry`);
+    try {
+      return await fn(entry.client);
+    } catch (err) {
+      if (!unreachable(err)) throw err;
+      await refresh().catch(() => undefined);
+      const known = cache.get(roomId);
+      if (!known) throw err;
+      const next = known.address === entry.address ? reconnect(roomId, known) : known;
+      dlog.info('room unreachable; call sent once more', { room: roomId, rpc: next.address });
+      return fn(next.client);
+    }
+  }
+
+  function followRoom(id: string): RoomService {
+    return {
+      id,
+      deliver: (batch) => call(id, (c) => c.deliver(batch)),
+      reply: (batch) => call(id, (c) => c.reply(batch)),
+      kick: (batch) => call(id, (c) => c.kick(batch)),
+      drain: (o) => call(id, (c) => c.drain(o)),
+      reflush: () => call(id, (c) => c.reflush()),
+    };
   }
 
   const timer = setInterval(refreshInBackground, refreshMs);
@@ -89,7 +152,7 @@ export function createRemoteRoomDirectory(registry: RoomRegistry, opts: RemoteRo
   return {
     room(roomId: string) {
       const entry = cache.get(roomId);
-      if (entry) return entry.client;
+      if (entry) return entry.service;
       const now = Date.now();
       if (!closed && now - lastMiss >= missGapMs) {
         lastMiss = now;
@@ -99,9 +162,9 @@ export function createRemoteRoomDirectory(registry: RoomRegistry, opts: RemoteRo
     },
     async find(roomId: string) {
       const known = cache.get(roomId);
-      if (known || closed) return known?.client;
+      if (known || closed) return known?.service;
       await refresh();
-      return cache.get(roomId)?.client;
+      return cache.get(roomId)?.service;
     },
     refresh,
     close() {

@@ -1,34 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../shared/config/config';
-import { createLogger } from '../../shared/log/log';
-import { createRegistry } from '../../shared/metrics/metrics';
 import { createMysqlPool } from '../../shared/mysql/mysql-pool';
-import { testRedisUrl, uniquePrefix } from '../../shared/testing/env';
-import { freshMysqlDatabase } from '../../shared/testing/mysql-test-db';
-import { saverSchema, type SaverConfig } from './config';
-import { createSaver } from './saver';
+import { redisConfig, started } from './saver-test-kit';
 import { makeMessage } from './saver.contract';
 import { makeLogMessage } from './saver-log.contract';
 import { deleteKeysWithPrefix, redisLogState } from './store/redis-saver-test-kit';
 
-const log = createLogger({}, 'error');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function redisConfig(over: Partial<SaverConfig> = {}): Promise<SaverConfig> {
-  return loadConfig(
-    'saver',
-    saverSchema,
-    { driver: 'redis', redisUrl: testRedisUrl(), mysqlUrl: await freshMysqlDatabase('saver'), prefix: uniquePrefix('saver'), cleanupIntervalMs: 0, ...over },
-    {},
-  );
-}
-
-async function started(config: SaverConfig): Promise<ReturnType<typeof createSaver>> {
-  const saver = createSaver(config, { log, metrics: createRegistry() });
-  await saver.start();
-  return saver;
-}
 
 describe('saver logs on redis + mysql: durability', () => {
   test('a restart keeps logs and watermarks', async () => {

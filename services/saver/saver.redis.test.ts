@@ -1,33 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../shared/config/config';
 import { createLogger } from '../../shared/log/log';
 import { createRegistry } from '../../shared/metrics/metrics';
-import { testRedisUrl, uniquePrefix } from '../../shared/testing/env';
-import { freshMysqlDatabase } from '../../shared/testing/mysql-test-db';
+import { uniquePrefix } from '../../shared/testing/env';
 import { createMysqlPool } from '../../shared/mysql/mysql-pool';
-import { saverSchema, type SaverConfig } from './config';
 import { createSaver } from './saver';
+import { redisConfig, started } from './saver-test-kit';
 import { describeSaver, makeMessage } from './saver.contract';
 import { describeSaverLogs } from './saver-log.contract';
 import { deleteKeysWithPrefix } from './store/redis-saver-test-kit';
 
 const log = createLogger({}, 'error');
 
-async function redisConfig(over: Partial<SaverConfig> = {}): Promise<SaverConfig> {
-  return loadConfig(
-    'saver',
-    saverSchema,
-    { driver: 'redis', redisUrl: testRedisUrl(), mysqlUrl: await freshMysqlDatabase('saver'), prefix: uniquePrefix('saver'), cleanupIntervalMs: 0, ...over },
-    {},
-  );
-}
-
-async function started(config: SaverConfig): Promise<ReturnType<typeof createSaver>> {
-  const saver = createSaver(config, { log, metrics: createRegistry() });
-  await saver.start();
-  return saver;
-}
 
 describeSaver('redis + mysql', async (over) => started(await redisConfig(over)));
 describeSaverLogs('redis + mysql', async (over) => started(await redisConfig(over)));

@@ -1,14 +1,15 @@
 /**
- * The simulated clients of one worker process: raw `ws` sockets speaking the project's codec.
+ * The simulated clients of one worker process: lean WebSocket sockets (raw-ws.ts) speaking the
+ * project's codec.
  * Per client only a small record; no timer per client (one sweep per worker drives heartbeats,
  * handshake timeouts and reconnects).
  */
-import WebSocket from 'ws';
 import { signToken } from '../shared/auth/jwt';
 import { decodeServerFrame, encodeClientFrame, PushKind, type ServerFrame } from '../shared/protocol/codec';
 import { shouldReconnect } from '../shared/protocol/codes';
 import { bucketOf, newHistogram } from './histogram';
 import { bump, decodePayload, epochMs, type WorkerInit } from './ipc';
+import { RawWs, WsState } from './raw-ws';
 
 const Connecting = 0;
 const Live = 1;
@@ -17,7 +18,7 @@ const Gone = 2;
 /** One simulated device. */
 interface SimClient {
   index: number;
-  ws: WebSocket;
+  ws: RawWs;
   state: number;
   startedAt: number;
   nextPingAt: number;
@@ -72,25 +73,31 @@ export class ClientPool {
   private readonly reconnects: number[] = [];
   private readonly broadcasts = new Map<number, BroadcastSeen>();
   private readonly tokens = new Map<number, string>();
+  private readonly url: URL;
+  /** Called once each client's socket is closed (closeAll waits on them). */
+  private readonly closeWaiters = new Map<SimClient, () => void>();
 
   constructor(
     private readonly init: WorkerInit,
     private readonly events: PoolEvents,
-  ) {}
+  ) {
+    this.url = new URL(init.url);
+  }
 
   /** Opens the socket of device `index` (a new record; an old one must be gone). */
   connect(index: number): void {
-    const { url, localAddresses, timeoutMs } = this.init;
-    const ws = new WebSocket(url, { localAddress: localAddresses[index % localAddresses.length], perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const { localAddresses } = this.init;
     const old = this.clients[index];
-    const c: SimClient = { index, ws, state: Connecting, startedAt: epochMs(), nextPingAt: 0, heartbeatMs: 0, dropped: false, sessionId: old?.sessionId ?? '', seq: 0 };
+    const c = { index, state: Connecting, startedAt: epochMs(), nextPingAt: 0, heartbeatMs: 0, dropped: false, sessionId: old?.sessionId ?? '', seq: 0 } as SimClient;
+    // The handshake timeout is the sweep's (no timer per socket).
+    c.ws = new RawWs(this.url, localAddresses[index % localAddresses.length], {
+      onOpen: () => this.onOpen(c),
+      onMessage: (data) => this.onMessage(c, data),
+      onError: (err) => bump(this.counters.errors, `socket: ${err.message.replace(/\d+\.\d+\.\d+\.\d+(:\d+)?/g, 'ADDR')}`),
+      onClose: (code) => this.onClose(c, code),
+    });
     this.clients[index] = c;
     this.inflight++;
-    ws.binaryType = 'nodebuffer';
-    ws.on('open', () => this.onOpen(c));
-    ws.on('message', (data: Buffer) => this.onMessage(c, data));
-    ws.on('error', (err) => bump(this.counters.errors, `socket: ${err.message.replace(/\d+\.\d+\.\d+\.\d+(:\d+)?/g, 'ADDR')}`));
-    ws.on('close', (code) => this.onClose(c, code));
   }
 
   private onOpen(c: SimClient): void {
@@ -159,7 +166,7 @@ export class ClientPool {
     const p = decodePayload(bytes);
     const k = this.counters;
     k.deliveries++;
-    if (qos === 1 && c.ws.readyState === WebSocket.OPEN) {
+    if (qos === 1 && c.ws.readyState === WsState.Open) {
       c.ws.send(encodeClientFrame({ seq: ++c.seq, ack: { ids: [id] } }));
       k.acks++;
     }
@@ -181,6 +188,7 @@ export class ClientPool {
   }
 
   private onClose(c: SimClient, code: number): void {
+    this.closeWaiters.get(c)?.();
     if (c.state === Connecting) this.fail(c, `closed ${code} before auth`);
     if (c.state === Live) {
       this.live--;
@@ -222,7 +230,7 @@ export class ClientPool {
       const c = this.clients[i];
       if (c === undefined) continue;
       if (c.state === Live && c.heartbeatMs > 0 && now >= c.nextPingAt) {
-        if (c.ws.readyState === WebSocket.OPEN) c.ws.send(pingFrame(++c.seq));
+        if (c.ws.readyState === WsState.Open) c.ws.send(pingFrame(++c.seq));
         c.nextPingAt = now + c.heartbeatMs * 0.9;
       } else if (c.state === Connecting && now - c.startedAt > timeoutMs) {
         this.fail(c, `no auth within ${timeoutMs} ms`);
@@ -237,15 +245,16 @@ export class ClientPool {
     this.closing = true;
     const open: Promise<void>[] = [];
     for (const c of this.clients) {
-      if (c === undefined || c.ws.readyState === WebSocket.CLOSED) continue;
+      if (c === undefined || c.ws.readyState === WsState.Closed) continue;
       c.dropped = true;
-      open.push(new Promise((r) => c.ws.once('close', () => r())));
-      if (c.ws.readyState === WebSocket.OPEN) c.ws.close(1000);
+      open.push(new Promise((r) => this.closeWaiters.set(c, r)));
+      if (c.ws.readyState === WsState.Open) c.ws.close(1000);
       else c.ws.terminate();
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(open), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
     clearTimeout(timer);
-    for (const c of this.clients) if (c !== undefined && c.ws.readyState !== WebSocket.CLOSED) c.ws.terminate();
+    for (const c of this.clients) if (c !== undefined && c.ws.readyState !== WsState.Closed) c.ws.terminate();
+    this.closeWaiters.clear();
   }
 }

@@ -112,11 +112,13 @@ const flags = {
 export const usage = `usage: npm run loadtest -- <${scenarioNames.join('|')}> [options]
   --devices N          devices to connect (default 1000; storm 5000)
   --connect-rate N     new connections per second while ramping (default 2000; storm: all at once)
+  --inflight N         handshakes in flight per worker process (default 1000; uWebSockets.js listens with a backlog of 512)
   --duration S         seconds to hold / push (default 10)
   --rate N             unicast pushes per second (default 1000)
   --broadcasts N       broadcasts per phase (default 20)       --burst N   in flight in the burst phase (default 16)
   --churn F            share of devices reconnecting every second (default 0.01)
   --qos 0|1  --ttl S   of the pushes (default qos 1, ttl 600)
+  --push-inflight N    unicast pushes awaiting the center's answer at once (default 128)
   --workers N          client processes (default: devices / ${maxPerWorker}, rounded up)
   --target room=URL,center=URL  a running gateway (default: start a standalone child, memory drivers)
   --server-pid PID     read RSS/CPU of a given target from /proc

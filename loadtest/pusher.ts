@@ -1,16 +1,19 @@
 /**
  * The pusher process (forked by the load-test parent): POSTs unicast pushes to the center at
- * a steady rate over keep-alive connections, one random device per push, and reports what
- * the center accepted every second.
+ * a steady rate over keep-alive connections (http-conn.ts, one request at a time each), one
+ * random device per push, and reports what the center accepted every second.
  */
-import { Agent, request } from 'node:http';
+import { HttpConn } from './http-conn';
 import { bucketOf, newHistogram, toSparse } from './histogram';
 import { bump, encodePayload, epochMs, type PusherCommand, type PusherStats } from './ipc';
 
 type Init = Extract<PusherCommand, { type: 'init' }>;
 
 let init: Init | undefined;
-let agent: Agent | undefined;
+let target: { host: string; port: number; head: string } | undefined;
+/** Open connections, and those with no request on them. */
+const conns = new Set<HttpConn>();
+const idle: HttpConn[] = [];
 let inflight = 0;
 let running: NodeJS.Timeout | undefined;
 let every: NodeJS.Timeout | undefined;
@@ -27,33 +30,42 @@ function report(final: boolean, nextSeq: number, elapsedMs = 0): void {
   if (process.connected) process.send!(s);
 }
 
+/** An idle connection, or a new one (the caller keeps at most init.inflight busy). */
+function connection(t: NonNullable<typeof target>): HttpConn {
+  for (let c = idle.pop(); c; c = idle.pop()) if (c.alive) return c;
+  const c = new HttpConn(t.host, t.port, (gone) => conns.delete(gone));
+  conns.add(c);
+  return c;
+}
+
 function pushOne(i: Init, seq: number): void {
+  const t = target!;
   const device = `${i.devicePrefix}${Math.floor(Math.random() * i.devices)}`;
   const body = JSON.stringify({ to: { devices: [device] }, payloadBase64: encodePayload(seq).toString('base64'), ttl: i.ttl, qos: i.qos });
-  const url = new URL(`/v1/apps/${encodeURIComponent(i.app)}/messages`, i.centerUrl);
   const t0 = epochMs();
   inflight++;
   counters.sent++;
-  const done = (status: string | null): void => {
+  const conn = connection(t);
+  conn.request(`${t.head}${Buffer.byteLength(body)}\r\n\r\n`, body, (status, error) => {
     inflight--;
+    if (conn.alive) idle.push(conn);
     const k = counters;
     k.latencyH[bucketOf(epochMs() - t0)]++;
-    if (status === null) {
+    if (status !== null && status >= 200 && status < 300) {
       k.accepted++;
       k.acceptedSeqs.push(seq);
     } else {
       k.failed++;
-      bump(k.errors, status);
+      bump(k.errors, status === null ? `request: ${(error ?? '').replace(/\d+\.\d+\.\d+\.\d+:\d+/g, 'ADDR')}` : `HTTP ${status}`);
     }
-  };
-  const req = request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${i.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-    const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
-    res.resume();
-    res.on('end', () => done(ok ? null : `HTTP ${res.statusCode}`));
-    res.on('error', (err) => done(`response: ${err.message}`));
   });
-  req.on('error', (err) => done(`request: ${err.message.replace(/\d+\.\d+\.\d+\.\d+:\d+/g, 'ADDR')}`));
-  req.end(body);
+}
+
+/** The request head up to the Content-Length value, the same for every push. */
+function requestHead(i: Init): NonNullable<typeof target> {
+  const url = new URL(`/v1/apps/${encodeURIComponent(i.app)}/messages`, i.centerUrl);
+  const head = `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${i.apiKey}\r\nContent-Type: application/json\r\nContent-Length: `;
+  return { host: url.hostname, port: Number(url.port || 80), head };
 }
 
 /** Pushes at `rate`/s for `durationMs` (capped by the in-flight limit), then waits for answers. */
@@ -80,7 +92,7 @@ process.on('message', (cmd: PusherCommand) => {
   switch (cmd.type) {
     case 'init':
       init = cmd;
-      agent = new Agent({ keepAlive: true, maxSockets: cmd.inflight });
+      target = requestHead(cmd);
       return;
     case 'run':
       if (init && !running) run(init, cmd.rate, cmd.durationMs, cmd.firstSeq);
@@ -94,5 +106,5 @@ process.on('message', (cmd: PusherCommand) => {
 process.on('disconnect', () => {
   clearInterval(running);
   clearInterval(every);
-  agent?.destroy();
+  for (const c of conns) c.close();
 });

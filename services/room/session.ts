@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Session } from '../../shared/contracts/register';
 import type { ClientFrame } from '../../shared/protocol/codec';
+import { randomBase64url } from '../../shared/random/random-pool';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
 import { checkToken, checkTokens, negotiateHeartbeat, networkName, type TokenRefusal } from './auth';
 import { failConn, isClosed, Phase, refsOf, sendFrame, type Binding, type ConnState, type RoomContext } from './context';
@@ -120,7 +120,7 @@ async function authBindings(ctx: RoomContext, state: ConnState, auth: AuthBody):
 function authenticated(ctx: RoomContext, state: ConnState, seq: number, bindings: Binding[], entry: GraceEntry | undefined): void {
   const heartbeat = negotiateHeartbeat(ctx.config, state.network);
   state.bindings = bindings;
-  state.sessionId = entry ? entry.sessionId : randomBytes(16).toString('base64url');
+  state.sessionId = entry ? entry.sessionId : randomBase64url(16);
   state.silenceMs = heartbeat * 1000 * (ctx.config.heartbeatMisses + 1);
   state.deadline = Date.now() + state.silenceMs;
   // The heartbeat deadline may be earlier than the auth deadline: move it to its bucket.

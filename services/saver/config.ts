@@ -16,6 +16,7 @@ export const saverSchema = {
   cleanupBatch: int(1000, 'most expired entries removed per statement by one cleanup pass', 1, 100_000),
   statusRetentionMs: int(86_400_000, 'how long a message status stays readable after it expired (qos 0: after store), ms', 1000),
   batchRows: int(500, 'most rows one coalesced MySQL statement writes', 1, 10_000),
+  attemptWriteDelayMs: int(1000, 'how long a delivery attempt waits before MySQL records it, ms: an ack within it makes the write moot (0 = at once)', 0, 60_000),
   opTimeoutMs: int(5000, 'bound on one Redis/MySQL operation before it rejects, ms', 100, 600_000),
   host: str('0.0.0.0', 'address of the health/metrics HTTP server (saver process only)'),
   port: int(8086, 'port of the health/metrics HTTP server (0 = any free port)', 0, 65535),

@@ -36,7 +36,7 @@ describe('saver redis + mysql durability', () => {
   });
 
   test('Redis data loss: pending, attempts and status come back from MySQL', async () => {
-    const config = await redisConfig({ maxAttempts: 3 });
+    const config = await redisConfig({ maxAttempts: 3, attemptWriteDelayMs: 20 });
     const saver = await started(config);
     try {
       const msgs = [makeMessage('app1'), makeMessage('app1', { topic: 't' }), makeMessage('app1')];
@@ -44,7 +44,7 @@ describe('saver redis + mysql durability', () => {
       await saver.ack([{ app: 'app1', device: 'dx', id: msgs[0].id }]);
       const d = { app: 'app1', device: 'dx', id: msgs[1].id };
       assert.deepEqual(await saver.attempt([d, d]), [true, true]);
-      await new Promise((r) => setTimeout(r, 100)); // attempts are written behind
+      await new Promise((r) => setTimeout(r, 300)); // attempts are written behind, after attemptWriteDelayMs
       assert.ok((await deleteKeysWithPrefix(config.redisUrl, config.prefix)) > 0);
       const got = await saver.pending('app1', 'dx');
       assert.deepEqual(got.map((m) => m.id), [msgs[1].id, msgs[2].id]);
@@ -57,6 +57,29 @@ describe('saver redis + mysql durability', () => {
     } finally {
       await saver.stop();
     }
+  });
+
+  test('an ack within attemptWriteDelayMs makes the attempt write moot; MySQL still counts it delivered', async () => {
+    const config = await redisConfig({ attemptWriteDelayMs: 60_000 });
+    const saver = await started(config);
+    const pool = createMysqlPool(config.mysqlUrl);
+    const m = makeMessage('app1');
+    try {
+      const [d, e] = [{ app: 'app1', device: 'q1', id: m.id }, { app: 'app1', device: 'q2', id: m.id }];
+      await saver.store(m, [d, e]);
+      assert.deepEqual(await saver.attempt([d, e]), [true, true]);
+      assert.equal(await saver.ack([d]), 1);
+      const [rows] = await pool.query('SELECT device, attempts FROM inbox WHERE app = ? AND msg_id = ? ORDER BY device', ['app1', m.id]);
+      assert.deepEqual(rows, [{ device: 'q2', attempts: 0 }], 'the acked row is gone; the other attempt is still held');
+      const [stats] = await pool.query('SELECT delivered, acked FROM message_stats WHERE app = ? AND id = ?', ['app1', m.id]);
+      assert.deepEqual(stats, [{ delivered: 1, acked: 1 }], 'the ack carried the delivery it made moot');
+    } finally {
+      await saver.stop();
+    }
+    // stop() writes what was held.
+    const [after] = await pool.query('SELECT s.delivered, i.attempts FROM message_stats s JOIN inbox i ON i.app = s.app AND i.msg_id = s.id WHERE s.app = ? AND s.id = ?', ['app1', m.id]);
+    await pool.end();
+    assert.deepEqual(after, [{ delivered: 2, attempts: 1 }]);
   });
 
   test('migrations are idempotent (two starts on one database)', async () => {

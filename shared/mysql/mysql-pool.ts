@@ -8,6 +8,13 @@ export interface MysqlPoolOptions {
   connectionLimit?: number;
   /** Bound on opening one connection, ms. */
   connectTimeoutMs?: number;
+  /**
+   * Run every connection's transactions at READ COMMITTED: no gap locks, so concurrent batches
+   * inserting and deleting neighbouring rows of one table do not deadlock each other.
+   */
+  readCommitted?: boolean;
+  /** Allow several `;`-separated statements in one query (one round trip for a transaction). */
+  multipleStatements?: boolean;
 }
 
 /**
@@ -34,14 +41,19 @@ export function parseMysqlUrl(url: string, option = 'mysqlUrl'): { host: string;
 /** A mysql2/promise pool for a validated URL (no connection is opened until first use). */
 export function createMysqlPool(url: string, opts: MysqlPoolOptions = {}): Pool {
   const c = parseMysqlUrl(url, opts.option);
-  return createPool({
+  const pool = createPool({
     ...c,
     connectionLimit: opts.connectionLimit ?? 10,
     connectTimeout: opts.connectTimeoutMs ?? 5000,
     enableKeepAlive: true,
     supportBigNumbers: true,
     bigNumberStrings: false,
-    multipleStatements: false,
+    multipleStatements: opts.multipleStatements ?? false,
     charset: 'utf8mb4',
   });
+  if (opts.readCommitted) {
+    // Queued on the new connection ahead of any caller's command.
+    pool.on('connection', (conn) => void conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
+  }
+  return pool;
 }

@@ -90,7 +90,8 @@ export function createRedisSessionStore(opts: RedisSessionStoreOptions): RedisSe
   const sessionTtl = ttlMs(opts.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS, 'sessionTtlSeconds');
   const userTtl = ttlMs(opts.userTtlSeconds, DEFAULT_USER_TTL_SECONDS, 'userTtlSeconds');
   const log = opts.log ?? createLogger({ component: 'redis-session-store' });
-  const redis = openRedis(opts.redisUrl, log);
+  // Single commands of one turn (subscriptions, epoch reads) share one write.
+  const redis = openRedis(opts.redisUrl, log, { autoPipelining: true });
   redis.defineCommand('heraldRegister', { numberOfKeys: 2, lua: REGISTER_LUA });
   redis.defineCommand('heraldUnregister', { numberOfKeys: 1, lua: UNREGISTER_LUA });
   redis.defineCommand('heraldTouch', { numberOfKeys: 1, lua: TOUCH_LUA });

@@ -6,6 +6,7 @@ import { runMigrations } from '../../../shared/mysql/mysql-migrate';
 import { createMysqlPool } from '../../../shared/mysql/mysql-pool';
 import type { PushKindName } from '../../../shared/protocol/codes';
 import { createBatcher } from './batcher';
+import { createDeferredAttempts } from './deferred-attempts';
 import type { AttemptRow, DurableInbox, InboxRow, StoredMessage } from './durable-inbox';
 import { chunks, inboxKeys, mergeDeltas, statsUpsert, valuesList, type Sql, type StatsDelta } from './saver-sql';
 import { createMysqlLogs } from './mysql-log-store';
@@ -16,7 +17,12 @@ export interface MysqlInboxOptions {
   mysqlUrl: string;
   batchRows: number;
   opTimeoutMs: number;
+  /** How long attempt rows wait for an ack that makes them moot, ms (0 = written at once). */
+  attemptWriteDelayMs?: number;
 }
+
+/** An ack to write: `delivered` when it also carries a first attempt that was never written. */
+type Removal = Delivery & { counted: boolean; delivered: boolean };
 
 interface InsertJob {
   message: Message;
@@ -36,7 +42,13 @@ function mysqlError(what: string, err: unknown): Error {
 
 /** The saver's durable copy in MySQL/MariaDB: tables messages, inbox, dead_letters, message_stats. */
 export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableInbox {
-  const pool: Pool = createMysqlPool(opts.mysqlUrl, { option: 'saver.mysqlUrl', connectTimeoutMs: opts.opTimeoutMs, connectionLimit: 16 });
+  const pool: Pool = createMysqlPool(opts.mysqlUrl, {
+    option: 'saver.mysqlUrl',
+    connectTimeoutMs: opts.opTimeoutMs,
+    connectionLimit: 16,
+    readCommitted: true,
+    multipleStatements: true,
+  });
   const size = opts.batchRows;
   let closed = false;
 
@@ -59,15 +71,17 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
     }
   }
 
+  /** The whole transaction goes as one query: one round trip however many statements. */
   async function runTx(statements: Sql[]): Promise<void> {
     const conn: PoolConnection = await pool.getConnection();
     try {
-      await conn.beginTransaction();
+      const sql = ['START TRANSACTION', ...statements.map((s) => s.sql), 'COMMIT'].join(';\n');
+      const params = statements.length === 1 ? statements[0].params : statements.flatMap((s) => s.params);
       try {
-        for (const s of statements) await conn.query(s.sql, s.params);
-        await conn.commit();
+        await conn.query(sql, params);
       } catch (err) {
-        await conn.rollback().catch((rbErr: unknown) => log.debug('saver: rollback failed', { err: rbErr }));
+        // A failed statement ends the query there and leaves the transaction open.
+        await conn.query('ROLLBACK').catch((rbErr: unknown) => log.debug('saver: rollback failed', { err: rbErr }));
         throw err;
       }
     } finally {
@@ -158,13 +172,20 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
   }
 
   const inserts = createBatcher<InsertJob>({ maxItems: size, concurrency: 4, run: (jobs) => tx('store', () => insertStatements(jobs)) });
-  const removals = createBatcher<Delivery & { counted: boolean }>({
+  const removals = createBatcher<Removal>({
     maxItems: size,
     concurrency: 4,
     run: (acks) =>
-      tx('ack', () => deleteAndCount(acks, acks.filter((a) => a.counted).map((a) => ({ app: a.app, id: a.id, delivered: 0, acked: 1, deadLettered: 0 })))),
+      tx('ack', () =>
+        deleteAndCount(
+          acks,
+          acks.filter((a) => a.counted || a.delivered).map((a) => ({ app: a.app, id: a.id, delivered: a.delivered ? 1 : 0, acked: a.counted ? 1 : 0, deadLettered: 0 })),
+        ),
+      ),
   });
   const attempts = createBatcher<AttemptRow>({ maxItems: size, concurrency: 2, run: (rows) => tx('attempt', () => attemptStatements(rows)) });
+  const delayMs = opts.attemptWriteDelayMs ?? 0;
+  const deferred = createDeferredAttempts(delayMs, (rows) => attempts.add(rows));
   const deads = createBatcher<DeadLetter>({
     maxItems: size,
     concurrency: 2,
@@ -192,12 +213,16 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
     async close() {
       if (closed) return;
       closed = true;
+      await deferred.flush();
       await Promise.all([inserts.drain(), removals.drain(), attempts.drain(), deads.drain(), logs.drainLogs()]);
       await pool.end();
     },
     insert: (message, devices, keepUntil) => inserts.add([{ message, devices, keepUntil }]),
-    remove: (acks) => removals.add(acks),
-    attempts: (rows) => attempts.add(rows),
+    remove: (acks) => {
+      const firsts = deferred.take(acks);
+      return removals.add(acks.map((a, i) => ({ ...a, delivered: firsts[i] })));
+    },
+    attempts: (rows) => (delayMs > 0 ? deferred.add(rows) : attempts.add(rows)),
     deadLetter: (letters) => deads.add(letters),
     async deadLetters(app, limit) {
       const rows = await select<RowDataPacket>('dead letters', 'SELECT device, msg_id, attempts, at FROM dead_letters WHERE app = ? ORDER BY seq DESC LIMIT ?', [app, limit]);

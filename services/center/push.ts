@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { RegisterService, Session } from '../../shared/contracts/register';
+import { createCoalescer } from '../../shared/batching/coalescer';
+import type { DeviceKey, RegisterService, Session } from '../../shared/contracts/register';
 import { findRoom, type RoomDelivery, type RoomDirectory } from '../../shared/contracts/room';
 import type { Message } from '../../shared/contracts/saver';
 import type { Logger } from '../../shared/log/log';
@@ -50,8 +51,29 @@ export function groupByRoom(sessions: Session[], message: Message, log?: LogRef)
   return byRoom;
 }
 
+/** register.lookupDevices with the lookups of one turn (one per unicast push) in one call per app. */
+function coalescedLookup(register: RegisterService): (app: string, devices: string[]) => Promise<Session[]> {
+  const run = createCoalescer<DeviceKey, Session | undefined>(async (keys) => {
+    const byApp = new Map<string, Set<string>>();
+    for (const k of keys) {
+      let set = byApp.get(k.app);
+      if (!set) byApp.set(k.app, (set = new Set()));
+      set.add(k.device);
+    }
+    const found = new Map<string, Session>();
+    await Promise.all(
+      [...byApp].map(async ([app, devices]) => {
+        for (const s of await register.lookupDevices(app, [...devices])) found.set(`${app}\u0000${s.device}`, s);
+      }),
+    );
+    return keys.map((k) => found.get(`${k.app}\u0000${k.device}`));
+  });
+  return async (app, devices) => (await run(devices.map((device) => ({ app, device })))).filter((s): s is Session => s !== undefined);
+}
+
 export function createSender(deps: SenderDeps): Sender {
-  const { register, rooms, log, metrics, lookupBatch } = deps;
+  const { rooms, log, metrics, lookupBatch } = deps;
+  const lookupDevices = coalescedLookup(deps.register);
   const errors = counter(metrics, 'herald_center_send_errors_total', 'Failures while handing pushes to rooms', ['stage']);
   const outcomes = counter(metrics, 'herald_center_deliveries_total', 'Deliveries handed to rooms, by outcome', ['outcome']);
   const handoff = histogram(metrics, 'herald_center_handoff_seconds', 'From stored to every room answering, seconds');
@@ -81,7 +103,7 @@ export function createSender(deps: SenderDeps): Sender {
   /** One register call; a failure is logged and counted, and those devices keep the message pending. */
   async function lookup(message: Message, devices: string[]): Promise<Session[]> {
     try {
-      return await register.lookupDevices(message.app, devices);
+      return await lookupDevices(message.app, devices);
     } catch (err) {
       errors.inc({ stage: 'lookup' });
       log.error('session lookup failed', { id: message.id, app: message.app, devices: devices.length, err });

@@ -2,7 +2,8 @@ import type { WebSocket } from 'uWebSockets.js';
 import type { AppStore } from '../../shared/contracts/apps';
 import type { CoordinatorService, StatusEvent } from '../../shared/contracts/coordinator';
 import type { RegisterService, SessionRef } from '../../shared/contracts/register';
-import type { SaverService } from '../../shared/contracts/saver';
+import { createCoalescer, type Coalesced } from '../../shared/batching/coalescer';
+import type { Delivery, SaverService } from '../../shared/contracts/saver';
 import type { Logger } from '../../shared/log/log';
 import { encodeServerFrame, type ServerFrameInit } from '../../shared/protocol/codec';
 import type { ErrorCode } from '../../shared/protocol/codes';
@@ -97,6 +98,21 @@ export function logKey(app: string, log: string): string {
   return `${app}\u0000${log}`;
 }
 
+/** The saver calls that every push and every Ack makes, coalesced per turn (see createCoalescer). */
+export interface BatchedSaver {
+  attempt: Coalesced<Delivery, boolean>;
+  ack(acks: Delivery[]): Promise<void>;
+}
+
+/** attempt and ack of one turn go to the saver in one call each. */
+export function batchedSaver(saver: SaverService): BatchedSaver {
+  const ack = createCoalescer<Delivery, undefined>(async (acks) => {
+    await saver.ack(acks);
+    return new Array<undefined>(acks.length);
+  });
+  return { attempt: createCoalescer((deliveries) => saver.attempt(deliveries)), ack: async (acks) => void (await ack(acks)) };
+}
+
 export interface RoomDeps {
   apps: AppStore;
   register: RegisterService;
@@ -120,6 +136,8 @@ export interface RoomContext extends RoomDeps {
   /** Refs waiting for the next batched unregister (flushed on the next tick). */
   unregisterQueue: SessionRef[];
   scheduleUnregister(): void;
+  /** saver.attempt and saver.ack with the calls of one event-loop turn coalesced into one each. */
+  batched: BatchedSaver;
   /** Broadcast/topic message ids written by this room -> their log position, so acks move watermarks. */
   logIds: LogIds;
   /** Publish passes that carried logged (qos 1) messages so far: a drained socket compares its logMark. */

@@ -109,7 +109,7 @@ export async function deliverBatch(ctx: RoomContext, batch: RoomDelivery[]): Pro
     deliveries.push({ app: d.app, device: d.device, id: d.message.id });
   }
   if (out.length === 0 && logOut.length === 0) return { sent: 0, missing, refused: 0 };
-  const allowed = out.length > 0 ? await ctx.saver.attempt(deliveries) : [];
+  const allowed = out.length > 0 ? await ctx.batched.attempt(deliveries) : [];
   let refused = 0;
   for (let i = 0; i < out.length; i++) {
     if (!allowed[i]) refused++;
@@ -158,7 +158,7 @@ export async function deliverPending(ctx: RoomContext, state: ConnState, binding
   }
   const entries = logs.flat();
   if ((out.length === 0 && entries.length === 0) || state.phase !== Phase.Ready) return;
-  const allowed = out.length > 0 ? await ctx.saver.attempt(deliveries) : [];
+  const allowed = out.length > 0 ? await ctx.batched.attempt(deliveries) : [];
   // Inbox first, then the logs, in the same turn.
   writePushes(ctx, out, allowed);
   writeLogEntries(ctx, state, entries);

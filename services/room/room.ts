@@ -14,7 +14,7 @@ import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import type { RoomConfig } from './config';
 import { createTickBatcher } from './batcher';
 import { createConnectionHandlers, expire } from './connection';
-import type { ConnSlot, ConnState, RoomContext } from './context';
+import { batchedSaver, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { kickBatch, reflushSessions, replyBatch } from './control';
 import { deliverBatch } from './delivery';
 import { drainOptions, runDrain, type DrainRun } from './drain';
@@ -118,6 +118,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     apps: deps.apps,
     register: deps.register,
     saver: deps.saver,
+    batched: batchedSaver(deps.saver),
     coordinator: deps.coordinator,
     log,
     logIds: createLogIds(config.logIdsMax),

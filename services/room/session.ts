@@ -232,7 +232,7 @@ export async function handleAck(ctx: RoomContext, state: ConnState, seq: number,
   ctx.metrics.logAcks.inc(acks.log.length);
   if (acks.inbox.length === 0 && acks.log.length === 0) return;
   await Promise.all([
-    acks.inbox.length > 0 ? softly(ctx, state, 'ack', () => ctx.saver.ack(acks.inbox)) : undefined,
+    acks.inbox.length > 0 ? softly(ctx, state, 'ack', () => ctx.batched.ack(acks.inbox)) : undefined,
     acks.log.length > 0 ? softly(ctx, state, 'log ack', () => ctx.saver.ackLog(acks.log)) : undefined,
   ]);
   const next = drainedBacklogs(state, ids);

@@ -12,26 +12,35 @@ export const epochCheck = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 
 `;
 
 /**
- * KEYS: epoch, msg, inbox... ARGV: epoch, id, created, expires, keepUntil, meta, payload, qos, inboxed,
- * count. Adds the message to each inbox; targets += new inbox entries (or count when not inboxed).
- * Returns [new targets, 1 if it was a scheduled/cancelled status until now else 0].
+ * Stores one or more messages (the stores of one turn go in one call). KEYS: epoch, then per
+ * message: msg, inbox... ARGV: epoch, then per message 10 values: id, created, expires,
+ * keepUntil, meta, payload, qos, inboxed, count, number of inbox keys. Adds each message to its
+ * inboxes; targets += new inbox entries (or count when not inboxed). Returns per message [new
+ * targets, 1 if it was a scheduled/cancelled status until now else 0], flattened.
  */
 export const storeScript = `${epochCheck}
-local msg, id, created, expires = KEYS[2], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local added = 0
-if ARGV[9] == '1' then
-  for i = 3, #KEYS do
-    added = added + redis.call('ZADD', KEYS[i], created, id)
-    redis.call('PEXPIREAT', KEYS[i], expires, 'NX')
-    redis.call('PEXPIREAT', KEYS[i], expires, 'GT')
+local out, k, a = {}, 2, 2
+while a <= #ARGV do
+  local msg, id, created, expires = KEYS[k], ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  local n = tonumber(ARGV[a + 9])
+  local added = 0
+  if ARGV[a + 7] == '1' then
+    for i = k + 1, k + n do
+      added = added + redis.call('ZADD', KEYS[i], created, id)
+      redis.call('PEXPIREAT', KEYS[i], expires, 'NX')
+      redis.call('PEXPIREAT', KEYS[i], expires, 'GT')
+    end
+  else
+    added = tonumber(ARGV[a + 8])
   end
-else
-  added = tonumber(ARGV[10])
+  redis.call('HSET', msg, 'm', ARGV[a + 4], 'p', ARGV[a + 5], 'q', ARGV[a + 6], 'e', expires)
+  redis.call('HINCRBY', msg, 't', added)
+  redis.call('PEXPIREAT', msg, ARGV[a + 3])
+  out[#out + 1] = added
+  out[#out + 1] = redis.call('HDEL', msg, 'st')
+  k, a = k + 1 + n, a + 10
 end
-redis.call('HSET', msg, 'm', ARGV[6], 'p', ARGV[7], 'q', ARGV[8], 'e', ARGV[4])
-redis.call('HINCRBY', msg, 't', added)
-redis.call('PEXPIREAT', msg, ARGV[5])
-return {added, redis.call('HDEL', msg, 'st')}`;
+return out`;
 
 /**
  * KEYS: epoch, inbox. ARGV: epoch, msg key prefix, now, limit.

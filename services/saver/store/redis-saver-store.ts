@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createCoalescer } from '../../../shared/batching/coalescer';
 import { closeRedis, openRedis } from '../../../shared/redis/redis-connection';
 import type { DeviceKey } from '../../../shared/contracts/register';
 import type { DeadLetter, Delivery, Message, MessageStatus } from '../../../shared/contracts/saver';
@@ -25,6 +26,20 @@ const scripts = {
 };
 
 const perScript = 500;
+/** Messages (or parts of a multicast) stored by one script call at most. */
+const storesPerScript = 64;
+
+/** One message's share of a store script call: its hash and up to perScript inboxes. */
+interface StorePart {
+  message: Message;
+  msgKey: string;
+  inboxes: string[];
+  keep: number;
+  meta: string;
+  payload: Buffer;
+  inboxed: boolean;
+  count: number;
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Redis hot inbox + MySQL durable copy (the cluster saver). */
@@ -91,6 +106,24 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
     }
   }
 
+  /** The Redis side of store(): the parts stored in one turn go in one script call. */
+  const storeParts = createCoalescer<StorePart, number[]>(
+    async (items) => {
+      const flat = (await run('store', () => {
+        const ks: string[] = [keys.epoch];
+        const args: Arg[] = [epoch];
+        for (const it of items) {
+          const m = it.message;
+          ks.push(it.msgKey, ...it.inboxes);
+          args.push(m.id, m.created, m.expires, it.keep, it.meta, it.payload, m.qos, it.inboxed ? '1' : '0', it.count, it.inboxes.length);
+        }
+        return lua.store(ks.length, ...ks, ...args);
+      })) as number[];
+      return items.map((_it, i) => [flat[2 * i], flat[2 * i + 1]]);
+    },
+    storesPerScript,
+  );
+
   async function store(message: Message, targets: DeviceKey[]): Promise<void> {
     const devices = [...new Set(targets.map((t) => t.device))];
     const inboxed = !onlineOnly(message) && message.expires > Date.now();
@@ -100,12 +133,8 @@ export function createRedisSaverStore(config: SaverConfig, log: Logger, durable?
     const payload = Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength);
     const msgKey = keys.msg(message.app, message.id);
     const parts = inboxed ? chunks(devices, perScript) : [devices];
-    const answers = await Promise.all(
-      parts.map((part) => {
-        const inboxes = inboxed ? part.map((d) => keys.inbox(message.app, d)) : [];
-        const args = [message.id, message.created, message.expires, keep, meta, payload, message.qos, inboxed ? '1' : '0', part.length];
-        return run('store', () => lua.store(2 + inboxes.length, keys.epoch, msgKey, ...inboxes, epoch, ...args)) as Promise<number[]>;
-      }),
+    const answers = await storeParts(
+      parts.map((part) => ({ message, msgKey, inboxes: inboxed ? part.map((d) => keys.inbox(message.app, d)) : [], keep, meta, payload, inboxed, count: part.length })),
     );
     // It was a scheduled push: the durable status is now the normal one too.
     if (answers.some((a) => a[1] === 1)) await mysql.clearState(message.app, message.id);

@@ -1,12 +1,16 @@
 /**
  * The baseline for the room's figures: the smallest uWebSockets.js server that accepts
- * WebSockets and publishes a broadcast to all of them. No auth, no protocol, no state per
- * socket beyond uWS's own. Run in its own process (forked by the load-test tool), it tells
- * its parent its port over IPC, and exits when the parent disconnects or on SIGTERM.
+ * WebSockets and publishes a broadcast to all of them. No auth, no protocol state, no state per
+ * socket beyond uWS's own. What it publishes is a room's broadcast Push frame (the project's
+ * codec, same size and fields), so the simulated clients decode the same bytes from both
+ * servers and the comparison measures the servers, not the clients. Run in its own process
+ * (forked by the load-test tool), it tells its parent its port over IPC, and exits when the
+ * parent disconnects or on SIGTERM.
  *
  *   POST /publish?n=<first seq>&count=<k>  publishes k payloads (seq n..n+k-1) in one turn
  */
 import type * as UWS from 'uWebSockets.js';
+import { encodeServerFrame, PushKind } from '../shared/protocol/codec';
 import { encodePayload } from './ipc';
 
 const uws = require('uWebSockets.js') as typeof UWS;
@@ -15,6 +19,14 @@ const maxBurst = 1024;
 // The package silently loads a slow pure-JS fallback when its binary does not fit this Node.
 const native = typeof (uws as unknown as Record<string, unknown>).H3App === 'function' && !Object.keys(require.cache).some((p) => /uWebSockets\.js[\\/]dist[\\/]index\.js$/.test(p));
 let sockets = 0;
+
+/** A broadcast Push as a room sends it: a 32-digit id, the app, the payload, times, qos 0. */
+function broadcastFrame(n: number): Uint8Array {
+  const now = Date.now();
+  return encodeServerFrame({
+    push: { id: n.toString(16).padStart(32, '0'), app: 'demo', payload: encodePayload(n), kind: PushKind.PUSH_BROADCAST, topic: '', created: now, expires: 0, qos: 0 },
+  });
+}
 let listenSocket: UWS.us_listen_socket | undefined;
 
 const app = uws.App();
@@ -39,7 +51,7 @@ app.post('/publish', (res, req) => {
     return;
   }
   // Publishing in one loop lets uWS coalesce what each socket gets into one write.
-  for (let k = 0; k < count; k++) app.publish('all', encodePayload(n + k), true);
+  for (let k = 0; k < count; k++) app.publish('all', broadcastFrame(n + k), true);
   res.end(`published ${count} to ${sockets}\n`);
 });
 app.get('/healthz', (res) => {

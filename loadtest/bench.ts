@@ -15,6 +15,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { roomNodeFlags } from '../shared/lifecycle/node-flags';
 import { freshMysqlDatabase } from '../shared/testing/mysql-test-db';
 import { startMariadb, startRedis, type TestServer } from '../shared/testing/test-services';
 import { benchTable, type BenchFigures } from './bench-table';
@@ -70,17 +71,25 @@ async function roomSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigure
   const scenario = memoryOnly ? hold : roomFigures;
   const what = memoryOnly ? 'hold' : 'hold + broadcast';
   const args = ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '5', '--broadcasts', String(s.broadcasts), '--burst', '16', '--qos', '0', '--ttl', '0'];
-  const bare = await startBareUws();
+  // The room's figures with a room's node flags (deploy/room.env), the baseline with the same.
+  const bare = await startBareUws(roomNodeFlags);
   try {
-    f.bare = await step(`baseline: bare uWebSockets.js, ${what}`, opts(dir, 'baseline', ['hold', ...args]), scenario, bare);
+    f.bare = await step(`baseline: bare uWebSockets.js (${roomNodeFlags.join(' ')}), ${what}`, opts(dir, 'baseline', ['hold', ...args]), scenario, bare);
   } finally {
     await bare.stop();
   }
-  const room = await startStandalone({ capacity: s.roomDevices + 1000, cpuProfDir: cpuProf ? join(dir, 'profile-memory') : undefined });
+  const room = await startStandalone({ capacity: s.roomDevices + 1000, nodeFlags: roomNodeFlags, cpuProfDir: cpuProf ? join(dir, 'profile-memory') : undefined });
   try {
-    f.room = await step(`room: standalone (memory drivers), ${what}`, opts(dir, 'room', ['hold', ...args]), scenario, room);
+    f.room = await step(`room: standalone (memory drivers, ${roomNodeFlags.join(' ')}), ${what}`, opts(dir, 'room', ['hold', ...args]), scenario, room);
   } finally {
     await room.stop();
+  }
+  // The same hold under node's default flags, for comparison (informative).
+  const plain = await startStandalone({ capacity: s.roomDevices + 1000 });
+  try {
+    f.roomDefaultFlags = await step('room: standalone (memory drivers, node default flags), hold', opts(dir, 'room-default-flags', ['hold', ...args]), hold, plain);
+  } finally {
+    await plain.stop();
   }
 }
 

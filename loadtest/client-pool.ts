@@ -134,7 +134,6 @@ export class ClientPool {
   }
 
   private onMessage(c: SimClient, data: Buffer): void {
-    if (this.init.mode === 'raw') return this.onPayload(c, data, true, '', 0);
     let frame: ServerFrame;
     try {
       frame = decodeServerFrame(data);

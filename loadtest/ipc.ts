@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 
-/** How a worker's clients talk: the Herald protocol (Auth, Ping, Ack) or raw (bare uWS baseline). */
+/** How a worker's clients talk: the Herald protocol (Auth, Ping, Ack), or raw (bare uWS baseline: no Auth; its frames are decoded the same). */
 export type ClientMode = 'herald' | 'raw';
 
 /** What a client worker needs to open its sockets. */

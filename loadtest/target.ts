@@ -29,6 +29,8 @@ export interface StandaloneOptions {
   mysqlUrl?: string;
   /** Write a CPU profile (node --cpu-prof) into this directory. */
   cpuProfDir?: string;
+  /** Node flags for the server process (e.g. roomNodeFlags). */
+  nodeFlags?: readonly string[];
   env?: Record<string, string>;
 }
 
@@ -165,7 +167,7 @@ export async function startStandalone(o: StandaloneOptions, readyMs = 60_000): P
   const main = join(root, 'services', 'standalone', `main${ext}`);
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...tsxArgs, ...prof, main], { cwd: root, env: standaloneEnv(ports, o), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...tsxArgs, ...(o.nodeFlags ?? []), ...prof, main], { cwd: root, env: standaloneEnv(ports, o), stdio: ['ignore', 'ignore', 'pipe'] });
   if (!child.pid) throw new Error(`could not start ${main}`);
   const stderrLines = echoStderr(child, 'server');
   const stop = stopper(child);
@@ -180,8 +182,8 @@ export async function startStandalone(o: StandaloneOptions, readyMs = 60_000): P
 }
 
 /** Starts the bare uWebSockets.js baseline (bare-uws.ts) and waits until it listens. */
-export async function startBareUws(readyMs = 15_000): Promise<Target> {
-  const child = forkScript('bare-uws', [], { ...process.env, ...serverEnv });
+export async function startBareUws(nodeFlags: readonly string[] = [], readyMs = 15_000): Promise<Target> {
+  const child = forkScript('bare-uws', [...nodeFlags], { ...process.env, ...serverEnv });
   const stop = stopper(child);
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -38,6 +38,7 @@ export const roomSchema = {
   pendingLimit: int(100, 'pending messages loaded per app at connect', 1, 10_000),
   fanoutMaxInFlight: int(64, 'fan-out queue messages handed to the room at once (one publish pass)', 1, 10_000),
   fanoutTimeoutMs: int(10_000, 'a fan-out message not finished within this is redelivered', 100),
+  fanoutWindowMs: int(5, 'how long a fan-out task waits for others to publish with, ms: one write per socket for a burst of broadcasts (0 = the next event-loop turn)', 0, 1000),
   logIdsMax: int(100_000, 'broadcast/topic message ids remembered room-wide so acks move watermarks', 100),
   graceMs: int(30_000, 'a dropped session is kept this long for a flash reconnect (resume) to the room; 0 = off', 0),
   unackedMax: int(256, 'qos 1 messages sent and not acked kept per connection for a resume (oldest dropped)', 0, 10_000),

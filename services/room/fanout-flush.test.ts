@@ -22,10 +22,11 @@ function fakeApp(): { app: TemplatedApp; publishes: { topic: string; turn: numbe
 }
 
 /** The few RoomContext parts the fan-out handler uses. */
-function fakeCtx(failCount = false): { ctx: RoomContext; counted: number[] } {
+function fakeCtx(failCount = false, fanoutWindowMs = 0): { ctx: RoomContext; counted: number[] } {
   const counted: number[] = [];
   const inc = (): void => undefined;
   const ctx = {
+    config: { fanoutWindowMs },
     logPublishes: 0,
     metrics: { fanoutBad: { inc }, fanoutExpired: { inc }, fanoutTasks: { inc }, pushesSent: { inc }, framesOut: { push: { inc } }, errors: { inc } },
     log: { warn: () => undefined },
@@ -64,6 +65,24 @@ describe('room fan-out: one publish pass per event-loop turn', () => {
     assert.equal(ctx.logPublishes, 1, 'one publish pass for all 16');
     assert.deepEqual(counted, [16], 'one saver call counts them all');
     assert.deepEqual(finished, Array.from({ length: 16 }, (_, i) => `m${i}`));
+  });
+
+  test('with fanoutWindowMs, batches of several turns within the window share one pass', async () => {
+    const { app, publishes } = fakeApp();
+    const { ctx } = fakeCtx(false, 30);
+    const finished: string[] = [];
+    const handler = createFanoutHandler(ctx, app);
+    const first = handler([queueMessage('a', 1, finished)]);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(publishes.length, 0, 'held for the window');
+    const second = handler([queueMessage('b', 2, finished)]);
+    await Promise.all([first, second]);
+    assert.equal(publishes.length, 2);
+    assert.equal(ctx.logPublishes, 1, 'one pass for both');
+    await handler([queueMessage('c', 3, finished)]);
+    assert.equal(ctx.logPublishes, 2, 'a batch after the flush waits for a window of its own');
+    assert.deepEqual(finished, ['a', 'b', 'c']);
   });
 
   test('batches of different turns get a pass each', async () => {

@@ -59,10 +59,11 @@ interface Waiting {
 }
 
 /**
- * The room's consumer of the fan-out topic. Batches handed over in the same event-loop turn
- * (several queue deliveries, or several consumers' batches) are accumulated and flushed ONCE
- * on setImmediate, so all their publishes land in one uWS loop iteration and each socket gets
- * one coalesced write. Per flush: decode every task and encode its Push once; publish them all
+ * The room's consumer of the fan-out topic. Batches handed over within fanoutWindowMs of the
+ * first (several queue deliveries, several consumers' batches, a burst of broadcasts posted
+ * together) are accumulated and flushed ONCE, so all their publishes land in one uWS loop
+ * iteration and each socket gets one coalesced write; with fanoutWindowMs 0, those of one
+ * event-loop turn. Per flush: decode every task and encode its Push once; publish them all
  * to the local uWS topics in ONE synchronous pass (no await in it); then remember the logged
  * ids for acks, count their deliveries (one saver call) and finish the queue messages. Each
  * handler call's promise settles with its flush: a failure before the publish pass rejects
@@ -82,7 +83,10 @@ export function createFanoutHandler(ctx: RoomContext, app: TemplatedApp): QueueH
   };
   return (messages) =>
     new Promise<void>((resolve, reject) => {
-      if (waiting.length === 0) setImmediate(flush);
+      if (waiting.length === 0) {
+        if (ctx.config.fanoutWindowMs > 0) setTimeout(flush, ctx.config.fanoutWindowMs);
+        else setImmediate(flush);
+      }
       waiting.push({ messages, resolve, reject });
     });
 }

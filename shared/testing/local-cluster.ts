@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAppStore } from '../apps/app-store';
 import type { App } from '../contracts/apps';
+import { roomNodeOptions } from '../lifecycle/node-flags';
 import { createLogger } from '../log/log';
 import { createServiceProcess, type ServiceName, type ServiceProcess } from './service-process';
 import { freePort } from './test-services';
@@ -188,6 +189,7 @@ function processSpecs(o: LocalClusterOptions, ports: Ports, a: ClusterAddresses,
     const env: Env = {
       ...stores('ROOM'), ...peers('ROOM'), ...rpc('ROOM', ports.roomRpc[i]),
       HERALD_ROOM_DRIVER: 'cluster', HERALD_ROOM_ID: `room-${i + 1}`, HERALD_ROOM_HOST: HOST, HERALD_ROOM_PORT: String(port),
+      NODE_OPTIONS: roomNodeOptions(),
     };
     list.push(spec(`room-${i + 1}`, 'room', env, [http(port), { tcp: ports.roomRpc[i] }]));
   });

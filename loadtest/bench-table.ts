@@ -45,12 +45,13 @@ const memoryRuns = {
 function memoryRow(f: BenchFigures, devices: number, which: keyof typeof memoryRuns): Row {
   const room = get(f[which], 'rssPerDeviceBytes');
   const bare = get(f.bare, 'rssPerDeviceBytes');
+  const whole = (s: Summary): string => `(whole ramp ${fmt(get(s, 'rssPerDeviceWholeBytes'), ' B')})`;
   const limit = bare === undefined ? undefined : 2 * bare;
   const informative = which === 'roomDefaultFlags';
   return {
-    figure: `room RSS per idle authenticated device (${devices.toLocaleString('en-US')}, ${memoryRuns[which]}, settled)`,
+    figure: `room RSS per idle authenticated device (${devices.toLocaleString('en-US')}, ${memoryRuns[which]}, 2nd half of the ramp)`,
     target: informative ? '(informative)' : limit === undefined ? '<= 2x baseline' : `<= 2x baseline (${fmt(limit, ' B')})`,
-    measured: fmt(room, ' B'), baseline: fmt(bare, ' B/socket'),
+    measured: `${fmt(room, ' B')} ${whole(f[which])}`, baseline: `${fmt(bare, ' B/socket')} ${whole(f.bare)}`,
     verdict: informative ? '' : verdict(room === undefined || limit === undefined ? undefined : room <= limit),
   };
 }

@@ -178,13 +178,32 @@ export class Fleet {
     });
   }
 
-  /** Connects every device at `rate` per second overall; resolves when every worker settled (or at timeoutMs). */
-  async connectAll(rate: number, inflight: number, timeoutMs: number): Promise<number> {
+  /** Each worker's devices in `share` (fractions of its range, [0, 1] = all of them). */
+  private rangeOf(w: number, share: readonly [number, number]): [number, number] {
+    const from = w * this.per;
+    const len = Math.max(0, Math.min(this.devices, from + this.per) - from);
+    return [from + Math.floor(share[0] * len), from + Math.floor(share[1] * len)];
+  }
+
+  /** How many devices `share` of every worker's range holds. */
+  countIn(share: readonly [number, number]): number {
+    let n = 0;
+    for (let w = 0; w < this.workers; w++) {
+      const [from, to] = this.rangeOf(w, share);
+      n += to - from;
+    }
+    return n;
+  }
+
+  /**
+   * Connects the devices in `share` of every worker's range (default all) at `rate` per second
+   * overall; resolves when every worker settled (or at timeoutMs) with the total connected.
+   */
+  async connectAll(rate: number, inflight: number, timeoutMs: number, share: readonly [number, number] = [0, 1]): Promise<number> {
     this.connectDone = 0;
     const settled = new Promise<void>((r) => this.connectWaits.push(r));
     for (let w = 0; w < this.workers; w++) {
-      const from = w * this.per;
-      const to = Math.min(this.devices, from + this.per);
+      const [from, to] = this.rangeOf(w, share);
       this.send(w, { type: 'connect', from, to, rate: Math.max(1, rate / this.workers), inflight });
     }
     let timer: NodeJS.Timeout | undefined;

@@ -18,6 +18,8 @@ describe('loadtest', () => {
       assert.equal(result.summary.failure, undefined, `run failed: ${String(result.summary.failure)}\n${lines.join('\n')}`);
       assert.equal(result.summary.connected, 20);
       assert.equal(result.summary.connectedAtEnd, 20);
+      assert.equal(result.summary.connectedAtMid, 10, 'the ramp runs in two halves');
+      assert.equal(typeof result.summary.rssMidBytes, 'number');
       assert.equal(result.summary.errorCount, 0, JSON.stringify(result.summary.errors));
       assert.equal(result.summary.drops, 0);
       assert.ok(result.timeline.length >= 2, 'a sample every second');

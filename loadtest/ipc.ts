@@ -62,6 +62,7 @@ export type WorkerEvent =
   | WorkerStats
   /** Every client of this worker connected at the time got broadcast n. Times: ms since the epoch. */
   | { type: 'broadcastDone'; worker: number; n: number; count: number; first: number; last: number }
+  /** A connect command settled: connected = all live clients of the worker, failed = of that range. */
   | { type: 'connectDone'; worker: number; connected: number; failed: number }
   | { type: 'closed'; worker: number };
 

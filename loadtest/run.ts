@@ -26,8 +26,8 @@ export interface RunContext {
   /** Sleeps ms, less when the deadline comes first or the run is aborted. */
   sleep(ms: number): Promise<void>;
   remainingMs(): number;
-  /** Connects every device at o.connectRate; answers the ramp's figures. */
-  ramp(): Promise<RampFigures>;
+  /** Connects every device (or `share` of them, as in Fleet.connectAll) at o.connectRate; answers the ramp's figures. */
+  ramp(share?: readonly [number, number]): Promise<RampFigures>;
 }
 
 /** Figures of a ramp (connect + auth). */
@@ -73,7 +73,7 @@ function makeContext(o: LoadOptions, target: Target, fleet: Fleet, monitor: Moni
     },
     remainingMs: () => Math.max(0, deadlineAt - Date.now()),
     sleep: (ms) => sleepUntil(Math.min(Date.now() + ms, deadlineAt), signal),
-    ramp: () => ramp(ctx),
+    ramp: (share) => ramp(ctx, share),
   };
   return { ctx, closePusher: async () => pusher?.close() };
 }
@@ -91,17 +91,19 @@ function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function ramp(ctx: RunContext): Promise<RampFigures> {
-  const { o, fleet, monitor } = ctx;
+async function ramp(ctx: RunContext, share: readonly [number, number] = [0, 1]): Promise<RampFigures> {
+  const { fleet, monitor } = ctx;
+  const asked = fleet.countIn(share);
+  const had = fleet.totalConnected();
   const t0 = Date.now();
-  const connected = await fleet.connectAll(o.connectRate, o.inflight, Math.min(ctx.remainingMs(), 600_000));
+  const connected = (await fleet.connectAll(ctx.o.connectRate, ctx.o.inflight, Math.min(ctx.remainingMs(), 600_000), share)) - had;
   const rampMs = Date.now() - t0;
   // The workers report once a second: wait for the last connect latencies to come in.
   await ctx.sleep(1100);
   monitor.flush();
   const lat = monitor.totals.connectLatency;
   return {
-    devices: o.devices, connected, failed: o.devices - connected, rampSeconds: rampMs / 1000,
+    devices: asked, connected, failed: asked - connected, rampSeconds: rampMs / 1000,
     connectsPerSecond: Math.round((connected * 1000) / Math.max(1, rampMs)),
     connectP50Ms: percentileOf(lat, 50), connectP99Ms: percentileOf(lat, 99),
   };

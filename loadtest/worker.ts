@@ -37,7 +37,8 @@ function connectRange(p: ClientPool, from: number, to: number, rate: number, inf
       clearInterval(tick);
       let connected = 0;
       for (let i = from; i < to; i++) if (p.isLive(i)) connected++;
-      send({ type: 'connectDone', worker, connected, failed: to - from - connected });
+      // connected: every live client of this worker (earlier ranges too); failed: of this range.
+      send({ type: 'connectDone', worker, connected: p.live, failed: to - from - connected });
     }
   }, 5);
   timers.push(tick);

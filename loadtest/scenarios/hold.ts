@@ -1,8 +1,11 @@
 /**
- * hold: ramp to N authenticated devices at the connect rate, then hold them (heartbeats
- * running) for the duration. Reports the server's RSS growth per device, both readings taken
- * once RSS has settled (see settledRss), the same way for the baseline and the gateway; and,
- * for the gateway, the growth of its JS heap in use per device (from its /metrics).
+ * hold: ramp to N authenticated devices at the connect rate, in two halves, then hold them
+ * (heartbeats running) for the duration. Reports the server's RSS growth per device over the
+ * second half (rssPerDeviceBytes: what one more device costs, once the one-time growth of the
+ * first connects is behind: V8's young generation and code, the allocator's first arenas) and
+ * over the whole ramp (rssPerDeviceWholeBytes); every reading is taken once RSS has settled
+ * (see settledRss), the same way for the baseline and the gateway. For the gateway also the
+ * growth of its JS heap in use per device (from its /metrics), over the whole ramp.
  */
 import type { RunContext } from '../run';
 
@@ -58,9 +61,12 @@ export async function hold(ctx: RunContext): Promise<Record<string, unknown>> {
   const { o, monitor, fleet } = ctx;
   const before = await settledRss(ctx);
   const heapBefore = await heapUsed(ctx);
-  const ramp = await ctx.ramp();
+  const first = await ctx.ramp([0, 0.5]);
+  const mid = await settledRss(ctx);
+  const atMid = fleet.totalConnected();
+  const ramp = await ctx.ramp([0.5, 1]);
   const rssConnected = monitor.rss();
-  ctx.log(`hold: ${ramp.connected} connected in ${ramp.rampSeconds} s; holding ${o.durationMs / 1000} s`);
+  ctx.log(`hold: ${fleet.totalConnected()} connected (${first.connected} + ${ramp.connected}); holding ${o.durationMs / 1000} s`);
   await ctx.sleep(o.durationMs);
   const rssHeld = monitor.rss();
   const after = await settledRss(ctx);
@@ -68,9 +74,12 @@ export async function hold(ctx: RunContext): Promise<Record<string, unknown>> {
   const held = fleet.totalConnected();
   ctx.log(`hold: RSS settled in ${(after.settleMs / 1000).toFixed(1)} s (${rssHeld ?? '-'} -> ${after.rss ?? '-'} B)`);
   return {
-    ...ramp, heldSeconds: o.durationMs / 1000, connectedAtEnd: held,
-    rssBeforeBytes: before.rss, rssConnectedBytes: rssConnected, rssHeldBytes: rssHeld, rssSettledBytes: after.rss, rssSettleMs: after.settleMs,
-    rssPerDeviceBytes: perDevice(before.rss, after.rss, held),
+    ...ramp, devices: o.devices, connected: held, failed: first.failed + ramp.failed,
+    rampSeconds: first.rampSeconds + ramp.rampSeconds, heldSeconds: o.durationMs / 1000, connectedAtEnd: held,
+    rssBeforeBytes: before.rss, rssMidBytes: mid.rss, connectedAtMid: atMid, rssConnectedBytes: rssConnected, rssHeldBytes: rssHeld,
+    rssSettledBytes: after.rss, rssSettleMs: after.settleMs,
+    rssPerDeviceBytes: perDevice(mid.rss, after.rss, held - atMid),
+    rssPerDeviceWholeBytes: perDevice(before.rss, after.rss, held),
     heapUsedBeforeBytes: heapBefore, heapUsedAfterBytes: heapAfter, heapUsedPerDeviceBytes: perDevice(heapBefore, heapAfter, held),
   };
 }

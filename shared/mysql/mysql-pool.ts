@@ -52,8 +52,15 @@ export function createMysqlPool(url: string, opts: MysqlPoolOptions = {}): Pool 
     charset: 'utf8mb4',
   });
   if (opts.readCommitted) {
-    // Queued on the new connection ahead of any caller's command.
-    pool.on('connection', (conn) => void conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
+    // Queued on the new connection ahead of any caller's command. A connection that refuses it
+    // is dropped (its caller's command then fails with a clear error) rather than used at the
+    // wrong level; the callback also keeps a failure from being an unhandled 'error' event.
+    // The core pool: its 'connection' event hands over the callback-API connection.
+    pool.pool.on('connection', (conn) => {
+      conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err: unknown) => {
+        if (err) conn.destroy();
+      });
+    });
   }
   return pool;
 }

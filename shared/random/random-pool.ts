@@ -7,7 +7,7 @@ let offset = poolSize;
 /**
  * n bytes from the system CSPRNG, taken from a pool refilled 4 KiB at a time: one getrandom
  * call per few hundred ids on the hot paths (message ids, session ids) instead of one each.
- * The bytes are copied into the answer, so no two callers ever share them.
+ * Each caller turns its bytes into a string at once, and no bytes are handed out twice.
  */
 function take(n: number): Buffer {
   if (n > poolSize) throw new RangeError(`random pool: at most ${poolSize} bytes at a time (asked ${n})`);

@@ -219,8 +219,9 @@ export function createMysqlInbox(opts: MysqlInboxOptions, log: Logger): DurableI
     },
     insert: (message, devices, keepUntil) => inserts.add([{ message, devices, keepUntil }]),
     remove: (acks) => {
-      const firsts = deferred.take(acks);
-      return removals.add(acks.map((a, i) => ({ ...a, delivered: firsts[i] })));
+      // With no delay nothing is ever held: skip the per-ack key lookups.
+      const firsts = delayMs > 0 ? deferred.take(acks) : undefined;
+      return removals.add(acks.map((a, i) => ({ ...a, delivered: firsts?.[i] ?? false })));
     },
     attempts: (rows) => (delayMs > 0 ? deferred.add(rows) : attempts.add(rows)),
     deadLetter: (letters) => deads.add(letters),

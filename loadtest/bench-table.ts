@@ -11,9 +11,11 @@ export interface BenchFigures {
   room?: Summary;
   /** hold under node's default flags (the room's figures use roomNodeFlags): informative. */
   roomDefaultFlags?: Summary;
-  /** hold on the Redis drivers: the register's sessions live in Redis, not in the room process. */
-  roomRedis?: Summary;
+  /** hold on one room process of a local cluster: the register's sessions live in Redis, not in the room. */
+  roomCluster?: Summary;
   storm?: Summary;
+  /** storm into one room process of a local cluster. */
+  stormCluster?: Summary;
   unicast?: Summary;
   p99?: Summary;
   churn?: Summary;
@@ -37,9 +39,9 @@ const get = (s: Summary, path: string): number | undefined => {
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED');
 
 const memoryRuns = {
-  room: 'memory drivers, room flags',
-  roomDefaultFlags: 'memory drivers, node default flags',
-  roomRedis: 'redis drivers, standalone flags',
+  room: 'standalone: all six services, memory drivers, room flags',
+  roomDefaultFlags: 'standalone, memory drivers, node default flags',
+  roomCluster: 'one room process of a cluster, register on Redis, room flags',
 } as const;
 
 function memoryRow(f: BenchFigures, devices: number, which: keyof typeof memoryRuns): Row {
@@ -57,10 +59,10 @@ function memoryRow(f: BenchFigures, devices: number, which: keyof typeof memoryR
 }
 
 /** Informative, room only: growth of the gateway's JS heap in use per device (not collected first). */
-function heapRow(f: BenchFigures, devices: number): Row {
+function heapRow(f: BenchFigures, devices: number, which: 'room' | 'roomCluster'): Row {
   return {
-    figure: `room JS heap used per idle device (${devices.toLocaleString('en-US')}, memory drivers, /metrics)`,
-    target: '(informative)', measured: fmt(get(f.room, 'heapUsedPerDeviceBytes'), ' B'), baseline: '-', verdict: '',
+    figure: `room JS heap used per idle device (${devices.toLocaleString('en-US')}, ${which === 'room' ? 'standalone, memory drivers' : 'one room process of a cluster'}, /metrics)`,
+    target: '(informative)', measured: fmt(get(f[which], 'heapUsedPerDeviceBytes'), ' B'), baseline: '-', verdict: '',
   };
 }
 
@@ -77,12 +79,20 @@ function broadcastRow(f: BenchFigures, phase: 'series' | 'bursts', devices: numb
   };
 }
 
+function stormRow(s: Summary, where: string): Row {
+  const rate = get(s, 'connectsPerSecond');
+  return {
+    figure: `connect storm (${fmt(get(s, 'devices'))} devices, ${where})`, target: '>= 5,000/s',
+    measured: `${fmt(rate, '/s')} (p99 ${get(s, 'connectP99Ms') ?? '-'} ms, ${fmt(get(s, 'failed'))} failed, ${fmt(get(s, 'listenOverflows'))} listen overflows)`,
+    baseline: '-', verdict: verdict(rate === undefined ? undefined : rate >= 5000),
+  };
+}
+
 function redisRows(f: BenchFigures): Row[] {
   const sustained = get(f.unicast, 'acceptedPerSecond');
   const delivered = get(f.unicast, 'totalDeliveries');
   const secs = get(f.unicast, 'pushSeconds');
   const p99 = get(f.p99, 'latencyP99Ms');
-  const storm = get(f.storm, 'connectsPerSecond');
   const lost = get(f.churn, 'lost');
   const missing = get(f.unicast, 'missing');
   return [
@@ -96,12 +106,8 @@ function redisRows(f: BenchFigures): Row[] {
       measured: p99 === undefined ? '-' : `${p99} ms (p50 ${get(f.p99, 'latencyP50Ms') ?? '-'} ms)`, baseline: '-',
       verdict: verdict(p99 === undefined ? undefined : p99 <= 50),
     },
-    {
-      figure: `connect storm (${fmt(get(f.storm, 'devices'))} devices, redis register)`, target: '>= 5,000/s',
-      measured: `${fmt(storm, '/s')} (p99 ${get(f.storm, 'connectP99Ms') ?? '-'} ms, ${fmt(get(f.storm, 'failed'))} failed, ${fmt(get(f.storm, 'listenOverflows'))} listen overflows)`,
-      baseline: '-',
-      verdict: verdict(storm === undefined ? undefined : storm >= 5000),
-    },
+    stormRow(f.storm, 'standalone, redis register'),
+    stormRow(f.stormCluster, 'one room process of a cluster'),
     {
       figure: `churn 1%/s with unicast running: qos 1 messages lost`,
       target: '0', measured: lost === undefined ? '-' : `${lost} of ${fmt(get(f.churn, 'pushesAccepted'))} (${fmt(get(f.churn, 'churned'))} reconnects)`, baseline: '-',
@@ -112,8 +118,8 @@ function redisRows(f: BenchFigures): Row[] {
 
 /** The table as fixed-width text; memoryOnly keeps the rows of `bench --only memory`. */
 export function benchTable(f: BenchFigures, roomDevices: number, memoryOnly = false): string {
-  const memory = [memoryRow(f, roomDevices, 'room'), memoryRow(f, roomDevices, 'roomDefaultFlags'), heapRow(f, roomDevices)];
-  const rows = memoryOnly ? memory : [...memory, memoryRow(f, roomDevices, 'roomRedis'), broadcastRow(f, 'series', roomDevices), broadcastRow(f, 'bursts', roomDevices), ...redisRows(f)];
+  const memory = [memoryRow(f, roomDevices, 'room'), memoryRow(f, roomDevices, 'roomDefaultFlags'), heapRow(f, roomDevices, 'room')];
+  const rows = memoryOnly ? memory : [...memory, memoryRow(f, roomDevices, 'roomCluster'), heapRow(f, roomDevices, 'roomCluster'), broadcastRow(f, 'series', roomDevices), broadcastRow(f, 'bursts', roomDevices), ...redisRows(f)];
   const head: Row = { figure: 'figure', target: 'target', measured: 'measured', baseline: 'baseline', verdict: '' };
   const keys = ['figure', 'target', 'measured', 'baseline', 'verdict'] as const;
   const width = keys.map((k) => Math.max(...[head, ...rows].map((r) => r[k].length)));

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: a fixed suite sized for a 2-core machine. Starts what it needs (the bare
  * uWebSockets.js baseline, the standalone gateway on memory drivers, a private Redis and
- * MariaDB and the gateway on them), runs the scenarios and prints figure | target | measured |
+ * MariaDB, a local cluster and the standalone gateway on them), runs the scenarios and prints figure | target | measured |
  * baseline. A benchmark, not a test: exit 0 whatever the figures, 1 only if nothing could run.
  *
  *   npm run bench [-- --quick] [-- --cpu-prof] [-- --only memory]
@@ -26,6 +26,7 @@ import { churn } from './scenarios/churn';
 import { hold } from './scenarios/hold';
 import { storm } from './scenarios/storm';
 import { unicast } from './scenarios/unicast';
+import { startClusterRoom } from './cluster-target';
 import { startBareUws, startStandalone, type Target } from './target';
 
 /** Sizes of the suite; --quick shrinks them to try the bench itself in a minute. */
@@ -93,6 +94,28 @@ async function roomSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigure
   }
 }
 
+// 250 handshakes in flight per worker (two workers): under uWebSockets.js's listen backlog of
+// 512, so the figure is the room's rate, not the kernel's 1 s SYN retransmit after an overflow.
+const stormArgs = (s: Sizes): string[] => ['--devices', String(s.stormDevices), '--inflight', '250'];
+
+/** One room process of a local cluster (register, saver... each in its own process, on Redis + MySQL): hold, then storm. */
+async function clusterSteps(dir: string, s: Sizes, redisUrl: string, mysqlUrl: string, f: BenchFigures): Promise<void> {
+  let c: Target;
+  try {
+    c = await startClusterRoom({ redisUrl, mysqlUrl, capacity: Math.max(s.roomDevices, s.stormDevices) + 1000 });
+  } catch (err) {
+    process.stdout.write(`cluster steps could not run: ${(err as Error).message}\n`);
+    return;
+  }
+  try {
+    const holdArgs = ['hold', '--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '5'];
+    f.roomCluster = await step(`room RSS: one room process of a cluster (${roomNodeFlags.join(' ')}), hold`, opts(dir, 'room-cluster', holdArgs), hold, c);
+    f.stormCluster = await step('connect storm (one room process of a cluster)', opts(dir, 'storm-cluster', ['storm', ...stormArgs(s)]), storm, c);
+  } finally {
+    await c.stop();
+  }
+}
+
 async function redisSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigures): Promise<void> {
   const servers: TestServer[] = [];
   try {
@@ -100,14 +123,11 @@ async function redisSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigur
     servers.push(await startRedis(), await startMariadb());
     process.env.HERALD_TEST_MYSQL_URL = servers[1].url;
     const mysqlUrl = await freshMysqlDatabase('bench');
-    const g = await startStandalone({ capacity: Math.max(s.roomDevices, s.stormDevices, s.unicastDevices) + 1000, redisUrl: servers[0].url, mysqlUrl, cpuProfDir: cpuProf ? join(dir, 'profile-redis') : undefined });
+    await clusterSteps(dir, s, servers[0].url, await freshMysqlDatabase('bench_cluster'), f);
+    const g = await startStandalone({ capacity: Math.max(s.stormDevices, s.unicastDevices) + 1000, redisUrl: servers[0].url, mysqlUrl, cpuProfDir: cpuProf ? join(dir, 'profile-redis') : undefined });
     try {
       const n = String(s.unicastDevices);
-      const holdArgs = ['hold', '--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '5'];
-      f.roomRedis = await step('room RSS: standalone (redis drivers), hold', opts(dir, 'room-redis', holdArgs), hold, g);
-      // 250 handshakes in flight per worker (two workers): under uWebSockets.js's listen backlog of
-      // 512, so the figure is the room's rate, not the kernel's 1 s SYN retransmit after an overflow.
-      f.storm = await step('connect storm (redis register)', opts(dir, 'storm', ['storm', '--devices', String(s.stormDevices), '--inflight', '250']), storm, g);
+      f.storm = await step('connect storm (standalone, redis register)', opts(dir, 'storm', ['storm', ...stormArgs(s)]), storm, g);
       f.unicast = await step('unicast 10,000/s (redis + mysql)', opts(dir, 'unicast-10k', ['unicast', '--devices', n, '--rate', '10000', '--duration', String(s.unicastSeconds), '--push-inflight', '256']), unicast, g);
       f.p99 = await step('unicast 5,000/s p99 (redis + mysql)', opts(dir, 'unicast-5k', ['unicast', '--devices', n, '--rate', '5000', '--duration', String(s.p99Seconds), '--push-inflight', '256']), unicast, g);
       f.churn = await step('churn 1%/s with unicast (redis + mysql)', opts(dir, 'churn', ['churn', '--devices', n, '--rate', '1000', '--duration', String(s.churnSeconds), '--churn', '0.01']), churn, g);

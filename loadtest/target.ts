@@ -16,6 +16,8 @@ export interface Target {
   apiUrl: string;
   /** Server pid for /proc readings; undefined for a server the user started. */
   pid?: number;
+  /** Where the measured process answers /metrics, when not at apiUrl (a cluster's room). */
+  metricsUrl?: string;
   /** Warning/error lines the server wrote to stderr. */
   stderrLines(): number;
   /** Stops a server this tool started (SIGTERM, SIGKILL after killAfterMs); answers ms taken. Safe twice. */

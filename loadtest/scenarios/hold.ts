@@ -44,7 +44,7 @@ export async function settledRss(ctx: RunContext): Promise<Settled> {
 export async function heapUsed(ctx: RunContext): Promise<number | null> {
   if (ctx.target.kind !== 'herald') return null;
   try {
-    const res = await fetch(`${ctx.target.apiUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${ctx.target.metricsUrl ?? ctx.target.apiUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) return null;
     const m = new RegExp(`^${heapMetric}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(await res.text());
     return m ? Number(m[1]) : null;

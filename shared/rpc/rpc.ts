@@ -51,6 +51,7 @@ export const RpcCode = {
   DeadlineExceeded: 4,
   NotFound: 5,
   FailedPrecondition: 9,
+  Unimplemented: 12,
   Internal: 13,
   Unavailable: 14,
 } as const;

@@ -1,4 +1,5 @@
 import type { RegisterService } from '../../../shared/contracts/register';
+import { batchedRead } from '../../../shared/rpc/batched-read';
 import { createRpcClient } from '../../../shared/rpc/grpc-client';
 import type { Logger } from '../../../shared/log/log';
 import { RpcCode, RpcError, type RpcClientOptions } from '../../../shared/rpc/rpc';
@@ -47,6 +48,8 @@ export function createRegisterClient(opts: RpcClientOptions, log: Logger): Regis
       throw err;
     }
   }
+  // The read of every connect, batched per turn (each request is checked before it joins).
+  const subscriptions = batchedRead<Wire>({ call: <Res>(m: string, q: Wire) => call(m, q) as Promise<Res>, close: () => rpc.close() }, 'subscriptions', 'subscriptionsMany');
 
   return {
     async register(sessions) {
@@ -106,7 +109,7 @@ export function createRegisterClient(opts: RpcClientOptions, log: Logger): Regis
     },
     async subscriptions(app, device) {
       checkDevice('subscriptions', app, device);
-      return strings((await call('subscriptions', { app, device })).names);
+      return strings((await subscriptions({ app, device })).names);
     },
     async subscribers(app, topic, cursor, count) {
       checkId('subscribers', 'app', app);

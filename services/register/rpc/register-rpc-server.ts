@@ -1,4 +1,5 @@
 import type { RegisterService } from '../../../shared/contracts/register';
+import { batchedRequests } from '../../../shared/rpc/batched-read';
 import { RpcCode, RpcError, type UnaryHandler } from '../../../shared/rpc/rpc';
 import { InvalidSessionError } from '../store/validate';
 import {
@@ -43,6 +44,7 @@ const empty = async (p: Promise<void>): Promise<Wire> => {
  */
 export function registerRpcHandlers(register: RegisterService): Record<string, UnaryHandler> {
   const r = register;
+  const subscriptions = async (q: Wire): Promise<Wire> => ({ names: await r.subscriptions(str(q.app), str(q.device)) });
   return {
     register: guard(async (q) => ({ replaced: (await r.register(sessionsFromWire(q.sessions))).map(sessionToWire) })),
     unregister: guard((q) => empty(r.unregister(refsFromWire(q.refs)))),
@@ -59,7 +61,8 @@ export function registerRpcHandlers(register: RegisterService): Record<string, U
     }),
     subscribe: guard((q) => empty(r.subscribe(str(q.app), str(q.device), strings(q.names)))),
     unsubscribe: guard((q) => empty(r.unsubscribe(str(q.app), str(q.device), strings(q.names)))),
-    subscriptions: guard(async (q) => ({ names: await r.subscriptions(str(q.app), str(q.device)) })),
+    subscriptions: guard(subscriptions),
+    subscriptionsMany: guard(async (q) => ({ results: await Promise.all(batchedRequests('subscriptionsMany', q).map(subscriptions)) })),
     subscribers: guard(async (q) => {
       const page = await r.subscribers(str(q.app), str(q.topic), str(q.cursor), num(q.count));
       return { devices: page.devices, cursor: page.cursor };

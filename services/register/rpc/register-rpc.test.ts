@@ -119,3 +119,38 @@ describe('register over RPC: errors', () => {
     }
   });
 });
+
+describe('register over RPC: the subscriptions reads of one turn go in one call', () => {
+  for (const withMany of [true, false]) {
+    test(`30 devices read at once, each gets its own topics (${withMany ? 'subscriptionsMany' : 'a register without it: one call each'})`, async () => {
+      const store = createMemorySessionStore();
+      const calls = new Map<string, number>();
+      const handlers = registerRpcHandlers(store);
+      if (!withMany) delete handlers.subscriptionsMany;
+      for (const [name, h] of Object.entries(handlers)) {
+        handlers[name] = (req) => {
+          calls.set(name, (calls.get(name) ?? 0) + 1);
+          return h(req);
+        };
+      }
+      const server = createRpcServer({ host: '127.0.0.1', port: 0, log, graceMs: 1000 });
+      server.add(REGISTER_RPC, handlers);
+      await server.start();
+      const client = createRegisterClient({ addresses: [server.address()], deadlineMs: 2000 }, log);
+      try {
+        const devices = Array.from({ length: 30 }, (_v, i) => `d${i}`);
+        for (const d of devices) await store.subscribe('app', d, [`t-${d}`]);
+        const lists = await Promise.all(devices.map((d) => client.subscriptions('app', d)));
+        assert.deepEqual(lists, devices.map((d) => [`t-${d}`]));
+        assert.equal(calls.get('subscriptionsMany'), withMany ? 1 : undefined);
+        assert.equal(calls.get('subscriptions'), withMany ? undefined : devices.length);
+        await assert.rejects(client.subscriptions('app', ''), InvalidSessionError, 'checked before it joins a batch');
+      } finally {
+        client.close();
+        await server.stop();
+        await store.close();
+      }
+    });
+  }
+});
+

@@ -18,6 +18,7 @@ export const REGISTER_IDEMPOTENT = [
   'subscribe',
   'unsubscribe',
   'subscriptions',
+  'subscriptionsMany',
   'subscribers',
 ];
 

@@ -87,13 +87,13 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
       // The device moved to another user: the old user no longer reaches it.
       if (old.s.user && s.user && old.s.user !== s.user) a.users.get(old.s.user)?.delete(s.device);
     }
-    const e: Entry = { s: copy(s), exp: now + sessionTtl };
+    const e: Entry = { s: stored(s), exp: now + sessionTtl };
     a.devices.set(s.device, e);
     let set = rooms.get(s.roomId);
     if (!set) rooms.set(s.roomId, (set = new Set()));
     set.add(e);
     if (s.user) addUser(a, s.user, s.device, now);
-    return old && old.s.connId !== s.connId ? old.s : undefined;
+    return old && old.s.connId !== s.connId ? copy(old.s) : undefined;
   };
 
   const assertOpen = (): void => {
@@ -193,7 +193,15 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
   }
 }
 
-/** A copy holding only the Session fields, so callers can't change what the store holds. */
+/**
+ * What the store keeps: every field present (absent ones undefined), so all entries share one
+ * shape. Adding optional fields one by one gives each entry a properties store of its own.
+ */
+function stored(s: Session): Session {
+  return { app: s.app, device: s.device, user: s.user || undefined, roomId: s.roomId, connId: s.connId, since: s.since, platform: s.platform || undefined, network: s.network || undefined };
+}
+
+/** A copy holding only the Session fields that are set, so callers can't change what the store holds. */
 function copy(s: Session): Session {
   const out: Session = { app: s.app, device: s.device, roomId: s.roomId, connId: s.connId, since: s.since };
   if (s.user) out.user = s.user;

@@ -1,6 +1,7 @@
 import type { DeviceKey } from '../../../shared/contracts/register';
 import type { DeadLetter, Delivery, LogAck, LogEntry, Message, MessageStatus, SaverService } from '../../../shared/contracts/saver';
 import type { Logger } from '../../../shared/log/log';
+import { batchedRead } from '../../../shared/rpc/batched-read';
 import { createRpcClient } from '../../../shared/rpc/grpc-client';
 import type { RpcClientOptions } from '../../../shared/rpc/rpc';
 import { checkApp, checkAppId, checkDeliveries, checkDevice, checkLogAcks, checkLogCounts, checkLogMessage, checkLogSince, checkMessage, checkSendAt, checkTargets } from '../validate';
@@ -12,7 +13,7 @@ import { logEntryFromWire, messageFromWire, SaverRpc, statusFromWire, type WireM
  * push). Not store, attempt, appendLog, countLogDelivered or markCancelled: a repeat would
  * count or append twice.
  */
-export const SaverIdempotent = ['pending', 'status', 'deadLetters', 'logSince', 'ack', 'ackLog', 'markScheduled'] as const;
+export const SaverIdempotent = ['pending', 'pendingMany', 'status', 'deadLetters', 'logSince', 'logSinceMany', 'ack', 'ackLog', 'markScheduled'] as const;
 
 /**
  * The saver in another process, behind the same SaverService interface as createSaver's.
@@ -23,6 +24,9 @@ export const SaverIdempotent = ['pending', 'status', 'deadLetters', 'logSince', 
 export function createSaverClient(opts: RpcClientOptions, log: Logger): SaverService & { close(): void } {
   const rpc = createRpcClient(SaverRpc, { idempotent: [...SaverIdempotent], ...opts }, log);
   const call = <Res>(method: string, request: Record<string, unknown>): Promise<Res> => rpc.call<Res>(method, request);
+  // The reads of every connect, batched per turn (checked here first, so a batch holds no bad input).
+  const pending = batchedRead<{ messages: WireMessage[] }>(rpc, 'pending', 'pendingMany');
+  const logSince = batchedRead<{ entries: { log: string; seq: number; message: WireMessage }[] }>(rpc, 'logSince', 'logSinceMany');
 
   return {
     store: async (message: Message, targets: DeviceKey[]) => {
@@ -32,8 +36,7 @@ export function createSaverClient(opts: RpcClientOptions, log: Logger): SaverSer
     },
     pending: async (app: string, device: string, limit?: number) => {
       checkDevice(app, device, limit);
-      const res = await call<{ messages: WireMessage[] }>('pending', { app, device, limit });
-      return res.messages.map(messageFromWire);
+      return (await pending({ app, device, limit })).messages.map(messageFromWire);
     },
     attempt: async (deliveries: Delivery[]) => {
       checkDeliveries('deliveries', deliveries);
@@ -61,8 +64,7 @@ export function createSaverClient(opts: RpcClientOptions, log: Logger): SaverSer
     logSince: async (app: string, device: string, logs: string[], limit?: number): Promise<LogEntry[]> => {
       checkLogSince(app, device, logs, limit);
       if (logs.length === 0) return [];
-      const res = await call<{ entries: { log: string; seq: number; message: WireMessage }[] }>('logSince', { app, device, logs, limit });
-      return res.entries.map(logEntryFromWire);
+      return (await logSince({ app, device, logs, limit })).entries.map(logEntryFromWire);
     },
     ackLog: async (acks: LogAck[]) => {
       checkLogAcks(acks);

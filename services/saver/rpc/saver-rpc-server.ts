@@ -1,5 +1,6 @@
 import type { DeviceKey } from '../../../shared/contracts/register';
 import type { Delivery, LogAck, Message, SaverService } from '../../../shared/contracts/saver';
+import { batchedRequests } from '../../../shared/rpc/batched-read';
 import { RpcCode, RpcError, type UnaryHandler } from '../../../shared/rpc/rpc';
 import { SaverInputError } from '../validate';
 import { messageFromWire, type WireMessage } from './saver-rpc-map';
@@ -40,14 +41,19 @@ function guarded(fn: (req: Req) => Promise<Req>): UnaryHandler {
  * the proto's fields.
  */
 export function saverRpcHandlers(saver: SaverService): Record<string, UnaryHandler> {
+  const pending = async (r: Req): Promise<Req> => ({
+    messages: await saver.pending(r.app as string, r.device as string, optionalNumber(r.limit)),
+  });
+  const logSince = async (r: Req): Promise<Req> => ({
+    entries: await saver.logSince(r.app as string, r.device as string, r.logs as string[], optionalNumber(r.limit)),
+  });
   return {
     store: guarded(async (r) => {
       await saver.store(ownedMessage(r.message), r.targets as DeviceKey[]);
       return {};
     }),
-    pending: guarded(async (r) => ({
-      messages: await saver.pending(r.app as string, r.device as string, optionalNumber(r.limit)),
-    })),
+    pending: guarded(pending),
+    pendingMany: guarded(async (r) => ({ results: await Promise.all(batchedRequests('pendingMany', r).map(pending)) })),
     attempt: guarded(async (r) => ({ send: await saver.attempt(r.deliveries as Delivery[]) })),
     ack: guarded(async (r) => ({ removed: await saver.ack(r.acks as Delivery[]) })),
     status: guarded(async (r) => {
@@ -58,9 +64,8 @@ export function saverRpcHandlers(saver: SaverService): Record<string, UnaryHandl
       letters: await saver.deadLetters(r.app as string, optionalNumber(r.limit)),
     })),
     appendLog: guarded(async (r) => ({ seq: await saver.appendLog(ownedMessage(r.message)) })),
-    logSince: guarded(async (r) => ({
-      entries: await saver.logSince(r.app as string, r.device as string, r.logs as string[], optionalNumber(r.limit)),
-    })),
+    logSince: guarded(logSince),
+    logSinceMany: guarded(async (r) => ({ results: await Promise.all(batchedRequests('logSinceMany', r).map(logSince)) })),
     ackLog: guarded(async (r) => {
       await saver.ackLog(r.acks as LogAck[]);
       return {};

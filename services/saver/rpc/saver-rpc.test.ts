@@ -126,3 +126,91 @@ describe('saver rpc: the wire', () => {
     }
   });
 });
+
+/** A memory saver served with its handlers wrapped to count calls per method; `without` leaves methods out. */
+async function countedSaver(without: string[] = []): Promise<{ saver: SaverService & Service; server: RpcServer; address: string; calls: Map<string, number> }> {
+  const saver = memorySaver();
+  await saver.start();
+  const calls = new Map<string, number>();
+  const handlers = saverRpcHandlers(saver);
+  for (const name of without) delete handlers[name];
+  for (const [name, h] of Object.entries(handlers)) {
+    handlers[name] = (req) => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      return h(req);
+    };
+  }
+  const server = createRpcServer({ host: '127.0.0.1', port: 0, log, graceMs: 500 });
+  server.add(SaverRpc, handlers);
+  const port = await server.start();
+  return { saver, server, address: `127.0.0.1:${port}`, calls };
+}
+
+describe('saver rpc: the reads of one turn go in one call', () => {
+  const app = 'batch';
+  const devices = Array.from({ length: 40 }, (_v, i) => `d${i}`);
+
+  async function storeOnePerDevice(saver: SaverService): Promise<Map<string, string>> {
+    const ids = new Map<string, string>();
+    for (const device of devices) {
+      const m = makeMessage(app);
+      await saver.store(m, [{ app, device }]);
+      ids.set(device, m.id);
+    }
+    await saver.appendLog(makeLogMessage(app, ''));
+    return ids;
+  }
+
+  for (const without of [[], ['pendingMany', 'logSinceMany']]) {
+    const what = without.length === 0 ? 'pendingMany and logSinceMany' : 'a saver without the Many methods (older build): one call each';
+    test(`40 devices read at once: each gets its own messages (${what})`, async () => {
+      const s = await countedSaver(without);
+      const client = createSaverClient({ addresses: [s.address] }, log);
+      try {
+        const ids = await storeOnePerDevice(s.saver);
+        const [lists, logs] = await Promise.all([
+          Promise.all(devices.map((d) => client.pending(app, d))),
+          Promise.all(devices.map((d) => client.logSince(app, d, ['']))),
+        ]);
+        devices.forEach((d, i) => {
+          assert.deepEqual(lists[i].map((m) => m.id), [ids.get(d)], d);
+          assert.equal(logs[i].length, 1, d);
+        });
+        if (without.length === 0) {
+          assert.equal(s.calls.get('pendingMany'), 1);
+          assert.equal(s.calls.get('logSinceMany'), 1);
+          assert.equal(s.calls.get('pending'), undefined);
+        } else {
+          // The first batch learns the peer lacks it; every read is then a single call.
+          assert.equal(s.calls.get('pending'), devices.length);
+          assert.equal(s.calls.get('logSince'), devices.length);
+        }
+      } finally {
+        client.close();
+        await s.server.stop();
+        await s.saver.stop();
+      }
+    });
+  }
+
+  test('the server refuses more than 256 requests or a bad one; the client refuses a bad read before it joins a batch', async () => {
+    const s = await countedSaver();
+    const raw = createRpcClient(SaverRpc, { addresses: [s.address] }, log);
+    const client = createSaverClient({ addresses: [s.address] }, log);
+    try {
+      const requests = Array.from({ length: 257 }, (_v, i) => ({ app, device: `d${i}` }));
+      await assert.rejects(raw.call('pendingMany', { requests }), /INVALID_ARGUMENT: pendingMany: at most 256 requests per call \(got 257\)/);
+      await assert.rejects(raw.call('pendingMany', { requests: [{ app, device: 'a' }, { app, device: '' }] }), /INVALID_ARGUMENT: saver: device must be a string/);
+      const ids = await storeOnePerDevice(s.saver);
+      const results = await Promise.allSettled([client.pending(app, 'd1'), client.pending(app, '\u0000'.repeat(300)), client.pending(app, 'd2')]);
+      assert.equal(results[0].status, 'fulfilled');
+      assert.equal(results[1].status, 'rejected');
+      assert.deepEqual(results[2].status === 'fulfilled' && results[2].value.map((m) => m.id), [ids.get('d2')]);
+    } finally {
+      raw.close();
+      client.close();
+      await s.server.stop();
+      await s.saver.stop();
+    }
+  });
+});

@@ -50,6 +50,12 @@ const roomFigures: Scenario = async (ctx) => {
   return { ...held, ...phases };
 };
 
+/**
+ * The memory holds: 8 s of quiet after each half of the ramp and 10 s held, long enough for the
+ * room's full GC after a connect storm (room.compactQuietMs windows) to have run before a reading.
+ */
+const holdArgs = (s: Sizes): string[] => ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '10', '--settle', '8'];
+
 function opts(dir: string, name: string, args: string[]): LoadOptions {
   return parseOptions([...args, '--report', join(dir, name), '--deadline', '300']) as LoadOptions;
 }
@@ -71,7 +77,7 @@ async function step(name: string, o: LoadOptions, scenario: Scenario, target: Ta
 async function roomSteps(dir: string, s: Sizes, cpuProf: boolean, f: BenchFigures, memoryOnly: boolean): Promise<void> {
   const scenario = memoryOnly ? hold : roomFigures;
   const what = memoryOnly ? 'hold' : 'hold + broadcast';
-  const args = ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '5', '--broadcasts', String(s.broadcasts), '--burst', '16', '--qos', '0', '--ttl', '0'];
+  const args = [...holdArgs(s), '--broadcasts', String(s.broadcasts), '--burst', '16', '--qos', '0', '--ttl', '0'];
   // The room's figures with a room's node flags (deploy/room.env), the baseline with the same.
   const bare = await startBareUws(roomNodeFlags);
   try {
@@ -108,8 +114,7 @@ async function clusterSteps(dir: string, s: Sizes, redisUrl: string, mysqlUrl: s
     return;
   }
   try {
-    const holdArgs = ['hold', '--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '5'];
-    f.roomCluster = await step(`room RSS: one room process of a cluster (${roomNodeFlags.join(' ')}), hold`, opts(dir, 'room-cluster', holdArgs), hold, c);
+    f.roomCluster = await step(`room RSS: one room process of a cluster (${roomNodeFlags.join(' ')}), hold`, opts(dir, 'room-cluster', ['hold', ...holdArgs(s)]), hold, c);
     f.stormCluster = await step('connect storm (one room process of a cluster)', opts(dir, 'storm-cluster', ['storm', ...stormArgs(s)]), storm, c);
   } finally {
     await c.stop();

@@ -4,7 +4,8 @@
  * second half (rssPerDeviceBytes: what one more device costs, once the one-time growth of the
  * first connects is behind: V8's young generation and code, the allocator's first arenas) and
  * over the whole ramp (rssPerDeviceWholeBytes); every reading is taken once RSS has settled
- * (see settledRss), the same way for the baseline and the gateway. For the gateway also the
+ * (see settledRss) after --settle seconds of quiet, the same way for the baseline and the
+ * gateway. For the gateway also the
  * growth of its JS heap in use per device (from its /metrics), over the whole ramp.
  */
 import type { RunContext } from '../run';
@@ -62,6 +63,9 @@ export async function hold(ctx: RunContext): Promise<Record<string, unknown>> {
   const before = await settledRss(ctx);
   const heapBefore = await heapUsed(ctx);
   const first = await ctx.ramp([0, 0.5]);
+  // Quiet first, as after the hold: time for what a server does once a ramp is over (the room's
+  // full GC after a connect storm, compact.ts), so both readings are taken the same way.
+  await ctx.sleep(o.settleMs);
   const mid = await settledRss(ctx);
   const atMid = fleet.totalConnected();
   const ramp = await ctx.ramp([0.5, 1]);

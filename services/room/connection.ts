@@ -65,6 +65,7 @@ function open(ctx: RoomContext, ws: WebSocket<ConnSlot>): void {
   state.deadline = now + ctx.config.authTimeoutMs;
   ctx.conns.set(state.id, state);
   ctx.sweeper.add(state);
+  ctx.compactor.changed();
   ctx.metrics.connections.inc();
 }
 
@@ -77,6 +78,7 @@ function close(ctx: RoomContext, ws: WebSocket<ConnSlot>, code: number): void {
   ctx.touchQueue.delete(state);
   state.ws = null;
   if (state.bindings.length > 0) leaveBindings(ctx, state, code);
+  ctx.compactor.changed();
   ctx.metrics.close(code);
   ctx.metrics.connections.dec();
 }

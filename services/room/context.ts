@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/log/log';
 import { encodeServerFrame, type ServerFrameInit } from '../../shared/protocol/codec';
 import type { ErrorCode } from '../../shared/protocol/codes';
 import type { TickBatcher } from './batcher';
+import type { Compactor } from './compact';
 import type { RoomConfig } from './config';
 import type { Grace } from './grace';
 import type { RoomMetrics, ServerFrameType } from './room-metrics';
@@ -144,6 +145,8 @@ export interface RoomContext extends RoomDeps {
   logPublishes: number;
   /** Sessions of dropped connections kept for a flash reconnect. */
   grace: Grace;
+  /** Full GC after a connect storm (compact.ts). */
+  compactor: Compactor;
   /** Online/offline events, one coordinator.status call per event-loop turn. */
   status: TickBatcher<StatusEvent>;
   /** Upstream frames, one coordinator.upstream call per event-loop turn. */

@@ -43,6 +43,8 @@ export interface RoomMetrics {
   graceSessions: Gauge.Internal<string>;
   /** Connections closed by kick(). */
   kicks: Counter.Internal;
+  /** Full GCs after a connect storm (compact.ts), by pause. */
+  compactions: Histogram.Internal<string>;
 }
 
 function children<K extends string>(c: Counter<string>, label: string, keys: readonly K[], room: string): Children<K> {
@@ -83,5 +85,6 @@ export function createRoomMetrics(registry: Registry, roomId: string): RoomMetri
     resumes: counter(registry, 'herald_room_resumes_total', 'Sessions resumed by a flash reconnect', ['room']).labels({ room }),
     graceSessions: gauge(registry, 'herald_room_grace_sessions', 'Dropped sessions kept for a resume', ['room']).labels({ room }),
     kicks: counter(registry, 'herald_room_kicks_total', 'Connections closed by kick', ['room']).labels({ room }),
+    compactions: histogram(registry, 'herald_room_compaction_seconds', 'Full GCs after a connect storm, by pause', ['room']).labels({ room }),
   };
 }

@@ -13,6 +13,8 @@ import type { Consumer, Queue } from '../../shared/queue/queue';
 import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import type { RoomConfig } from './config';
 import { createTickBatcher } from './batcher';
+import { createCompactor } from './compact';
+import { fullGc } from '../../shared/lifecycle/full-gc';
 import { createConnectionHandlers, expire } from './connection';
 import { batchedSaver, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { kickBatch, reflushSessions, replyBatch } from './control';
@@ -124,6 +126,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     logIds: createLogIds(config.logIdsMax),
     logPublishes: 0,
     grace: createGrace(config.sweepIntervalMs, (entry) => endGrace(ctx, entry)),
+    compactor: createCompactor({ afterChanges: config.compactAfterChanges, quietMs: config.compactQuietMs }, fullGc),
     status: createTickBatcher((events) => flushStatus(ctx, events), (err) => log.error('status flush failed', { err })),
     upstreams: createTickBatcher((batch) => flushUpstreams(ctx, batch), (err) => log.error('upstream flush failed', { err })),
   };
@@ -159,6 +162,8 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     ctx.grace.sweep(now);
     ctx.metrics.graceSessions.set(ctx.grace.size());
     slowScan.scan(now);
+    const paused = ctx.compactor.tick(now);
+    if (paused !== undefined) ctx.metrics.compactions.observe(paused / 1000);
     if (now - lastTouch >= config.touchIntervalMs) {
       lastTouch = now;
       void flushRefs(ctx, 'touch', takeTouches(ctx));

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { test } from 'node:test';
+import { fullGc } from '../../shared/lifecycle/full-gc';
+import { createCompactor } from './compact';
+import { eventually, startRoom, TestClient, token } from './test-harness';
+
+function counted(afterChanges: number, quietMs = 1000) {
+  let gcs = 0;
+  const c = createCompactor({ afterChanges, quietMs }, () => void gcs++);
+  return { c, gcs: () => gcs };
+}
+
+test('after a storm of connects, one full GC once a window is quiet; none while it goes on', () => {
+  const { c, gcs } = counted(1000);
+  assert.equal(typeof c.tick(1000), 'number', 'once soon after start');
+  let now = 1000;
+  // 3 s of 500 connects a second: 1,500 changes, never a quiet window.
+  for (let s = 0; s < 3; s++) {
+    for (let i = 0; i < 500; i++) c.changed();
+    now += 1000;
+    assert.equal(c.tick(now), undefined, `second ${s}: still storming`);
+  }
+  // A trickle (under 1% of afterChanges per window) counts as quiet.
+  for (let i = 0; i < 5; i++) c.changed();
+  now += 1000;
+  assert.equal(typeof c.tick(now), 'number', 'compacted, answering the pause');
+  assert.equal(gcs(), 2);
+  now += 1000;
+  assert.equal(c.tick(now), undefined, 'once per storm');
+  assert.equal(gcs(), 2);
+});
+
+test('fewer changes than afterChanges: only the one after start; afterChanges 0: never', () => {
+  const small = counted(1000);
+  small.c.tick(1000);
+  for (let i = 0; i < 999; i++) small.c.changed();
+  for (let t = 2000; t <= 10_000; t += 1000) small.c.tick(t);
+  assert.equal(small.gcs(), 1);
+  const off = counted(0);
+  for (let i = 0; i < 100_000; i++) off.c.changed();
+  for (let t = 1000; t <= 10_000; t += 1000) off.c.tick(t);
+  assert.equal(off.gcs(), 0);
+});
+
+test('fullGc collects garbage without --expose-gc', () => {
+  const withJunk = ((): number => {
+    const junk = Array.from({ length: 300_000 }, (_v, i) => ({ i }));
+    assert.ok(junk.length > 0);
+    return process.memoryUsage().heapUsed;
+  })();
+  fullGc();
+  assert.ok(process.memoryUsage().heapUsed < withJunk - 5 * 1024 * 1024, 'the 300,000 objects are gone');
+});
+
+test('a room runs one full GC after a storm of connects and closes has passed', async () => {
+  const major: PerformanceEntry[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major.push(e);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const h = await startRoom({ compactAfterChanges: 6, compactQuietMs: 50, sweepIntervalMs: 20 });
+  const count = async (): Promise<number> => Number(/herald_room_compaction_seconds_count\{room="[^"]+"\} (\d+)/.exec(await h.metrics.metrics())?.[1] ?? 0);
+  try {
+    await eventually(async () => (await count()) === 1, 3000, 'the compaction after start');
+    major.length = 0;
+    for (const d of ['c1', 'c2', 'c3']) {
+      const { client } = await TestClient.authed(h.url, [token(d)]);
+      client.close();
+      await client.closed;
+    }
+    await eventually(async () => (await count()) === 2, 3000, 'one compaction after the storm');
+    await eventually(() => major.length > 0, 1000, 'a major GC');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await count(), 2, 'once: the room is quiet now, nothing more to give back');
+  } finally {
+    obs.disconnect();
+    await h.stop();
+  }
+});

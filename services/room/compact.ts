@@ -1,0 +1,52 @@
+/**
+ * Gives back the garbage of a connect storm. Each connect leaves short-lived objects (frames,
+ * promises, RPC calls) that outlive a young-generation collection while its calls are in flight,
+ * so a ramp of thousands of connects fills the old generation with garbage that V8 keeps until
+ * the heap grows further: measured on one room process of a cluster at 15,000 devices, 172 MB RSS
+ * right after the ramp against 97 MB once collected. Once `afterChanges` connects + closes have
+ * happened and a window of `quietMs` saw hardly any (see quietMs), the room runs one full
+ * collection: a pause of tens of ms, when hardly anything is connecting. Once also soon after
+ * start.
+ */
+export interface Compactor {
+  /** A connection opened or closed. */
+  changed(): void;
+  /** Called by the room's tick: compacts when due; answers the pause in ms, or undefined. */
+  tick(now: number): number | undefined;
+}
+
+export interface CompactOptions {
+  /** Connects + closes since the last compaction that make one due; 0 = never. */
+  afterChanges: number;
+  /**
+   * The storm is over when a whole window of this length saw fewer than afterChanges / 100
+   * changes (a live room always has a trickle of connects), ms.
+   */
+  quietMs: number;
+}
+
+export function createCompactor(o: CompactOptions, gc: () => void): Compactor {
+  const trickle = o.afterChanges / 100;
+  // Due at the first quiet window too: what loading the code left behind goes the same way, and
+  // the room's memory at rest is then its real baseline.
+  let changes = o.afterChanges;
+  let windowStart = 0;
+  let inWindow = 0;
+  return {
+    changed() {
+      changes++;
+      inWindow++;
+    },
+    tick(now) {
+      if (now - windowStart < o.quietMs) return undefined;
+      const quiet = inWindow < trickle;
+      windowStart = now;
+      inWindow = 0;
+      if (o.afterChanges === 0 || changes < o.afterChanges || !quiet) return undefined;
+      changes = 0;
+      const t0 = performance.now();
+      gc();
+      return performance.now() - t0;
+    },
+  };
+}

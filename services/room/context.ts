@@ -11,6 +11,7 @@ import type { TickBatcher } from './batcher';
 import type { Compactor } from './compact';
 import type { RoomConfig } from './config';
 import type { Grace } from './grace';
+import type { Moved } from './moved';
 import type { RoomMetrics, ServerFrameType } from './room-metrics';
 import type { LogIds } from './log-ids';
 import type { Sweepable, Sweeper } from './sweeper';
@@ -145,6 +146,8 @@ export interface RoomContext extends RoomDeps {
   logPublishes: number;
   /** Sessions of dropped connections kept for a flash reconnect. */
   grace: Grace;
+  /** Old connection ids of resumed sessions, for deliveries still addressed to them. */
+  moved: Moved;
   /** Full GC after a connect storm (compact.ts). */
   compactor: Compactor;
   /** Online/offline events, one coordinator.status call per event-loop turn. */

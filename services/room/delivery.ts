@@ -92,11 +92,12 @@ export async function deliverBatch(ctx: RoomContext, batch: RoomDelivery[]): Pro
   const logged: RoomDelivery[] = [];
   let missing = 0;
   for (const d of batch) {
-    const state = d ? ctx.conns.get(d.connId) : undefined;
+    // A session resumed since the center looked it up is addressed by its old connection id.
+    const state = d ? (ctx.conns.get(d.connId) ?? ctx.moved.ready(d.connId)) : undefined;
     const b = state && state.phase === Phase.Ready ? bindingOf(state, d.app) : undefined;
     if (!state || !b || b.device !== d.device || !d.message || d.message.app !== d.app) {
-      // A connection in its grace period keeps it for the resume; still missing here (stays stored).
-      if (!state && d) keepForGrace(ctx, d);
+      // A connection in its grace period (or resuming) keeps it for the resume; still missing here (stays stored).
+      if (d && (!state || state.phase === Phase.Authing)) keepForGrace(ctx, d);
       missing++;
       continue;
     }

@@ -135,4 +135,39 @@ describe('room: flash reconnect', () => {
       await h.stop();
     }
   });
+
+  test('a push to the old connection (during the resume or after it) or to the new one before the register answers reaches the resumed one', async () => {
+    let hold: Promise<void> | undefined;
+    let newConn = '';
+    const h = await startRoom({ graceMs: 5000 }, {
+      wrapRegister: (r) => ({ ...r, register: async (s) => ((newConn = s[0].connId), await hold, r.register(s)) }),
+    });
+    try {
+      const { client, authOk } = await TestClient.authed(h.url, [token('r1')]);
+      const oldConn = (await sessionOf(h, 'r1'))!.connId;
+      client.close();
+      await eventually(() => h.room.connectionCount() === 0);
+      let release!: () => void;
+      hold = new Promise((r) => (release = r));
+      const during = message('during');
+      const early = message('early');
+      const after = message('after');
+      for (const m of [during, early, after]) await h.saver.store(m, [{ app: APP.id, device: 'r1' }]);
+      const client2 = await TestClient.connect(h.url);
+      client2.send({ auth: { tokens: [token('r1')], resume: authOk.authOk!.sessionId! } });
+      // The resume's register call is held: the room has claimed the session, not finished.
+      await eventually(() => h.room.connectionCount() === 1);
+      await h.room.deliver([{ connId: oldConn, app: APP.id, device: 'r1', message: during }]);
+      // A center that read the new session before the room had the register's answer.
+      await h.room.deliver([{ connId: newConn, app: APP.id, device: 'r1', message: early }]);
+      release();
+      assert.equal((await client2.nextOf('authOk')).authOk!.resumed, true);
+      assert.deepEqual([(await client2.nextOf('push')).push!.id, (await client2.nextOf('push')).push!.id], ['during', 'early']);
+      assert.deepEqual(await h.room.deliver([{ connId: oldConn, app: APP.id, device: 'r1', message: after }]), { sent: 1, missing: 0, refused: 0 });
+      assert.equal((await client2.nextOf('push')).push!.id, 'after');
+      client2.close();
+    } finally {
+      await h.stop();
+    }
+  });
 });

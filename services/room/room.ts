@@ -25,6 +25,7 @@ import { createFanoutHandler } from './fanout';
 import { mountHttp } from './http';
 import { checkUws, loadUws, type Uws } from './native';
 import { createLogIds } from './log-ids';
+import { createMoved } from './moved';
 import { endGrace } from './resume';
 import { createRoomMetrics } from './room-metrics';
 import { createSlowScan } from './slow';
@@ -126,6 +127,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     logIds: createLogIds(config.logIdsMax),
     logPublishes: 0,
     grace: createGrace(config.sweepIntervalMs, (entry) => endGrace(ctx, entry)),
+    moved: createMoved(config.graceMs),
     compactor: createCompactor({ afterChanges: config.compactAfterChanges, quietMs: config.compactQuietMs }, fullGc),
     status: createTickBatcher((events) => flushStatus(ctx, events), (err) => log.error('status flush failed', { err })),
     upstreams: createTickBatcher((batch) => flushUpstreams(ctx, batch), (err) => log.error('upstream flush failed', { err })),
@@ -160,6 +162,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     const now = Date.now();
     ctx.sweeper.sweep(now);
     ctx.grace.sweep(now);
+    ctx.moved.sweep(now);
     ctx.metrics.graceSessions.set(ctx.grace.size());
     slowScan.scan(now);
     const paused = ctx.compactor.tick(now);

@@ -143,14 +143,21 @@ export async function handleAuth(ctx: RoomContext, state: ConnState, seq: number
   state.network = networkName(auth.network);
   state.platform = platformOf(auth.platform);
   const entry = claimGrace(ctx, auth.resume, bindings);
+  if (entry) ctx.moved.add(entry.connId, state, entry, Date.now());
   try {
     if (!(await registerLive(ctx, state, bindings, entry?.connId))) {
-      if (entry) endGrace(ctx, entry);
+      if (entry) {
+        ctx.moved.delete(entry.connId);
+        endGrace(ctx, entry);
+      }
       return;
     }
   } catch (err) {
     // The old sessions are still registered under the old connection: keep them for another try.
-    if (entry) ctx.grace.keep(entry);
+    if (entry) {
+      ctx.moved.delete(entry.connId);
+      ctx.grace.keep(entry);
+    }
     ctx.metrics.authFailures.unavailable.inc();
     return unavailable(ctx, state, 'register', err);
   }

@@ -1,5 +1,6 @@
 import type { RoomDelivery } from '../../shared/contracts/room';
 import type { ConnState, RoomContext } from './context';
+import type { GraceEntry } from './grace';
 import { encodePush } from './push-frame';
 
 type Unacked = Map<string, Uint8Array>;
@@ -28,13 +29,22 @@ export function forgetAcked(state: ConnState, ids: string[]): void {
   for (const id of ids) list.delete(id);
 }
 
+/** The grace entry holding connId's sessions: its own, or that of the resume that took them over (moved.ts). */
+function graceEntryOf(ctx: RoomContext, connId: string): GraceEntry | undefined {
+  const own = ctx.grace.byConn(connId);
+  if (own) return own;
+  const moved = ctx.moved.pending(connId);
+  if (!moved) return undefined;
+  return 'entry' in moved ? moved.entry : ctx.grace.byConn(moved.connId);
+}
+
 /**
  * A delivery aimed at a connection that dropped and is in its grace period: a qos 1 message is
  * kept with the session and written when it resumes (it stays stored in the saver anyway).
  * Answers true when it was kept.
  */
 export function keepForGrace(ctx: RoomContext, d: RoomDelivery): boolean {
-  const entry = ctx.grace.byConn(d.connId);
+  const entry = graceEntryOf(ctx, d.connId);
   const m = d.message;
   // Log messages (paced broadcasts) are not: the resume's log catch-up resends them.
   if (!entry || ctx.config.unackedMax === 0 || !m || m.qos !== 1 || m.app !== d.app || typeof d.log === 'string') return false;

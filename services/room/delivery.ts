@@ -50,6 +50,29 @@ export function writePushes(ctx: RoomContext, out: Outgoing[], allowed: boolean[
   return sent;
 }
 
+/**
+ * After the saver.attempt await: a connection that closed meanwhile no longer gets its pushes
+ * written. Where its session was resumed by a ready connection, they go to that one; else they
+ * join its grace entry (or the resume in progress), written when it resumes: a resume reloads
+ * nothing, so a push dropped here would wait in the inbox until the device connects afresh.
+ * Answers how many went nowhere (still stored).
+ */
+function retarget(ctx: RoomContext, out: Outgoing[], deliveries: Delivery[], allowed: boolean[]): number {
+  let missing = 0;
+  for (let i = 0; i < out.length; i++) {
+    const state = out[i].state;
+    if (!allowed[i] || state.phase === Phase.Ready) continue;
+    const moved = ctx.moved.ready(state.id);
+    if (moved) {
+      out[i] = { state: moved, message: out[i].message };
+      continue;
+    }
+    keepForGrace(ctx, { connId: state.id, app: deliveries[i].app, device: deliveries[i].device, message: out[i].message });
+    missing++;
+  }
+  return missing;
+}
+
 function bindingOf(state: ConnState, app: string): Binding | undefined {
   for (const b of state.bindings) if (b.app === app) return b;
   return undefined;
@@ -111,11 +134,8 @@ export async function deliverBatch(ctx: RoomContext, batch: RoomDelivery[]): Pro
   }
   if (out.length === 0 && logOut.length === 0) return { sent: 0, missing, refused: 0 };
   const allowed = out.length > 0 ? await ctx.batched.attempt(deliveries) : [];
-  let refused = 0;
-  for (let i = 0; i < out.length; i++) {
-    if (!allowed[i]) refused++;
-    else if (out[i].state.phase !== Phase.Ready) missing++;
-  }
+  const refused = allowed.filter((a) => !a).length;
+  missing += retarget(ctx, out, deliveries, allowed);
   const live = logged.filter((_d, i) => logOut[i].state.phase === Phase.Ready);
   missing += logged.length - live.length;
   // Remembered before the write, so an ack that comes back at once finds them.
@@ -158,8 +178,10 @@ export async function deliverPending(ctx: RoomContext, state: ConnState, binding
     }
   }
   const entries = logs.flat();
-  if ((out.length === 0 && entries.length === 0) || state.phase !== Phase.Ready) return;
+  if (out.length === 0 && entries.length === 0) return;
+  // Even when the socket closed during the read: retarget keeps the messages for its resume.
   const allowed = out.length > 0 ? await ctx.batched.attempt(deliveries) : [];
+  retarget(ctx, out, deliveries, allowed);
   // Inbox first, then the logs, in the same turn.
   writePushes(ctx, out, allowed);
   writeLogEntries(ctx, state, entries);

@@ -170,4 +170,35 @@ describe('room: flash reconnect', () => {
       await h.stop();
     }
   });
+
+  test('a push whose saver.attempt was in flight when the socket dropped is written on the resume', async () => {
+    let gate: Promise<void> | undefined;
+    const h = await startRoom({ graceMs: 5000 }, {
+      wrapSaver: (s) => new Proxy(s, {
+        get: (target, key, receiver) => key === 'attempt'
+          ? async (...args: Parameters<SaverService['attempt']>) => (await gate, target.attempt(...args))
+          : Reflect.get(target, key, receiver),
+      }),
+    });
+    try {
+      const { client, authOk } = await TestClient.authed(h.url, [token('a1')]);
+      const oldConn = (await sessionOf(h, 'a1'))!.connId;
+      let open!: () => void;
+      gate = new Promise((r) => (open = r));
+      const m = message('inflight');
+      await h.saver.store(m, [{ app: APP.id, device: 'a1' }]);
+      const delivered = h.room.deliver([{ connId: oldConn, app: APP.id, device: 'a1', message: m }]);
+      client.close();
+      await eventually(() => h.room.connectionCount() === 0);
+      open();
+      assert.deepEqual(await delivered, { sent: 0, missing: 1, refused: 0 }, 'not written: the socket was gone');
+      const again = await authWith(h.url, [token('a1')], authOk.authOk!.sessionId!);
+      assert.equal(again.authOk.authOk!.resumed, true);
+      assert.equal((await again.client.nextOf('push')).push!.id, 'inflight');
+      again.client.close();
+    } finally {
+      await h.stop();
+    }
+  });
 });
+

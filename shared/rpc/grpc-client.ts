@@ -34,6 +34,19 @@ function retryable(code: number): boolean {
 }
 
 /**
+ * How long a call that found its channel unconnected waits for it on the next try, ms: a little
+ * over the longest reconnect backoff, so a peer restarted meanwhile is reached within it.
+ */
+const PATIENT_MS = 2500;
+
+/** UNAVAILABLE before anything was sent (the channel had no connection): safe to send again, idempotent or not. */
+class UnsentError extends RpcError {}
+
+function unsent(err: grpc.ServiceError): boolean {
+  return err.code === grpc.status.UNAVAILABLE && /No connection established/.test(err.details || err.message);
+}
+
+/**
  * A client of one peer service over gRPC: one channel per address, made here once and reused.
  * Calls go round-robin over the addresses, skipping for ~1 s one that answered UNAVAILABLE.
  * Each attempt has its own deadline; idempotent methods are retried on UNAVAILABLE or
@@ -72,23 +85,37 @@ export function createRpcClient(def: RpcServiceDef, opts: RpcClientOptions, log:
     return p;
   }
 
-  function attemptOn<Res>(peer: Peer, name: string, method: AnyMethod, request: Record<string, unknown>, ms: number): Promise<Res> {
+  /** One try; waitForReady: queue the call until the channel connects (within ms) instead of failing at once. */
+  function attemptOn<Res>(peer: Peer, name: string, method: AnyMethod, request: Record<string, unknown>, ms: number, waitForReady = false): Promise<Res> {
     return new Promise((resolve, reject) => {
       peer.client.makeUnaryRequest(
         method.path,
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        new grpc.Metadata(),
+        new grpc.Metadata({ waitForReady }),
         { deadline: Date.now() + ms },
         (err, reply) => {
           if (!err) return resolve(reply as Res);
           if (err.code === grpc.status.UNAVAILABLE) peer.downUntil = Date.now() + SKIP_MS;
-          const details = err.details || err.message;
-          reject(new RpcError(err.code, `${short}.${name} via ${peer.address}: ${statusName(err.code)}: ${details}`));
+          const message = `${short}.${name} via ${peer.address}: ${statusName(err.code)}: ${err.details || err.message}`;
+          reject(unsent(err) ? new UnsentError(err.code, message) : new RpcError(err.code, message));
         },
       );
     });
+  }
+
+  /**
+   * A call that found no connection was never sent: once its tries are used up, it goes once more
+   * (to the next address, or with one address the same) and waits up to PATIENT_MS for the channel, so a peer in its
+   * reconnect backoff after a restart takes it. A peer still down then answers the first error.
+   */
+  async function patiently<Res>(first: UnsentError, last: Peer, name: string, method: AnyMethod, request: Record<string, unknown>, ms: number): Promise<Res> {
+    try {
+      return await attemptOn<Res>(pick(peers.length > 1 ? last : undefined), name, method, request, Math.min(ms, PATIENT_MS), true);
+    } catch (err) {
+      throw err instanceof RpcError && err.code === RpcCode.DeadlineExceeded ? first : err;
+    }
   }
 
   return {
@@ -103,6 +130,7 @@ export function createRpcClient(def: RpcServiceDef, opts: RpcClientOptions, log:
         try {
           return await attemptOn<Res>(peer, name, method, request, deadlineMs ?? deadlineDefault);
         } catch (err) {
+          if (err instanceof UnsentError && attempt >= tries && !closed) return patiently<Res>(err, peer, name, method, request, deadlineMs ?? deadlineDefault);
           if (!(err instanceof RpcError) || !retryable(err.code) || attempt >= tries || closed) throw err;
           clog.debug('rpc: retrying on the next address', { method: name, attempt, err: err.message });
           // With one address there is nowhere else to go: give it a moment before trying again.

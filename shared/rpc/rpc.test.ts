@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '../log/log';
 import { createRpcClient } from './grpc-client';
+import { freePort } from '../testing/test-services';
 import { createRpcServer } from './grpc-server';
 import { RpcCode, RpcError, type RpcClient, type RpcServer, type RpcServiceDef, type UnaryHandler } from './rpc';
 
@@ -30,8 +31,8 @@ function echoHandlers(server: () => string): Record<string, UnaryHandler> {
   return { echo, append: echo };
 }
 
-async function startEcho(): Promise<RpcServer> {
-  const s = createRpcServer({ host: '127.0.0.1', port: 0, log, graceMs: 2000 });
+async function startEcho(port = 0): Promise<RpcServer> {
+  const s = createRpcServer({ host: '127.0.0.1', port, log, graceMs: 2000 });
   s.add(ECHO, echoHandlers(() => s.address()));
   await s.start();
   return s;
@@ -104,9 +105,29 @@ describe('rpc over gRPC', () => {
     assert.equal((await c.call<EchoReply>('append', {})).server, b.address());
   });
 
-  test('a non-idempotent method is not retried', async () => {
+  test('a non-idempotent method is sent again only when it never left (no connection), never once a server had it', async () => {
     const c = client([dead, b.address()], ['echo']);
-    await rejects(c.call('append', { text: 'once' }), RpcCode.Unavailable, new RegExp(`^echoTest\\.append via ${dead}: UNAVAILABLE`));
+    assert.equal((await c.call<EchoReply>('append', { text: 'once' })).server, b.address(), 'unsent at the dead address: sent to b');
+    const one = client([a.address()], ['echo']);
+    await rejects(one.call('append', { failCode: RpcCode.Unavailable }), RpcCode.Unavailable, /UNAVAILABLE: failing with 14$/);
+  });
+
+  test('a call made while the channel is in its reconnect backoff waits for the restarted peer', async () => {
+    const port = await freePort();
+    const s1 = await startEcho(port);
+    const c = client([`127.0.0.1:${port}`], []);
+    assert.ok(await c.call<EchoReply>('append', {}));
+    await s1.stop();
+    // The channel notices, fails a call, and backs off; the peer comes back meanwhile.
+    await rejects(c.call('append', {}, 300), RpcCode.Unavailable, /UNAVAILABLE/);
+    const s2 = startEcho(port);
+    try {
+      const got = await c.call<EchoReply>('append', { text: 'back' });
+      assert.equal(got.text, 'back');
+    } finally {
+      c.close();
+      await (await s2).stop();
+    }
   });
 
   test('a single dead address fails after the attempts with a clear error', async () => {

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: a fixed suite sized for a 2-core machine. Starts what it needs (the bare
  * uWebSockets.js baseline, the standalone gateway on memory drivers, a private Redis and
- * MariaDB, a local cluster and the standalone gateway on them), runs the scenarios and prints figure | target | measured |
- * baseline. A benchmark, not a test: exit 0 whatever the figures, 1 only if nothing could run.
+ * MariaDB, a local cluster and the standalone gateway on them), runs the scenarios and prints
+ * figure | target | measured | baseline. A benchmark, not a test: exit 0 whatever the figures, 1 only if nothing could run.
  *
  *   npm run bench [-- --quick] [-- --cpu-prof] [-- --only memory]
  *
@@ -51,10 +51,11 @@ const roomFigures: Scenario = async (ctx) => {
 };
 
 /**
- * The memory holds: 8 s of quiet after each half of the ramp and 10 s held, long enough for the
- * room's full GC after a connect storm (room.compactQuietMs windows) to have run before a reading.
+ * The memory holds: 12 s of quiet before the ramp, after each half of it and after 10 s held: for the
+ * room's full GC after a connect storm (room.compactQuietMs) to run and V8 to give the freed pages
+ * back (it does so some seconds after the GC) before each reading.
  */
-const holdArgs = (s: Sizes): string[] => ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '10', '--settle', '8'];
+const holdArgs = (s: Sizes): string[] => ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '10', '--settle', '12'];
 
 function opts(dir: string, name: string, args: string[]): LoadOptions {
   return parseOptions([...args, '--report', join(dir, name), '--deadline', '300']) as LoadOptions;

@@ -5,8 +5,8 @@
  * first connects is behind: V8's young generation and code, the allocator's first arenas) and
  * over the whole ramp (rssPerDeviceWholeBytes); every reading is taken once RSS has settled
  * (see settledRss) after --settle seconds of quiet, the same way for the baseline and the
- * gateway. For the gateway also the
- * growth of its JS heap in use per device (from its /metrics), over the whole ramp.
+ * gateway. For the gateway also the growth of its JS heap in use per device (from its
+ * /metrics), over the whole ramp.
  */
 import type { RunContext } from '../run';
 
@@ -60,6 +60,8 @@ const perDevice = (before: number | null, after: number | null, n: number): numb
 
 export async function hold(ctx: RunContext): Promise<Record<string, unknown>> {
   const { o, monitor, fleet } = ctx;
+  // Every reading after the same quiet (see below); this one also lets a server just started settle.
+  await ctx.sleep(o.settleMs);
   const before = await settledRss(ctx);
   const heapBefore = await heapUsed(ctx);
   const first = await ctx.ramp([0, 0.5]);

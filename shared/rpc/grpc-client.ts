@@ -106,9 +106,10 @@ export function createRpcClient(def: RpcServiceDef, opts: RpcClientOptions, log:
   }
 
   /**
-   * A call that found no connection was never sent: once its tries are used up, it goes once more
-   * (to the next address, or with one address the same) and waits up to PATIENT_MS for the channel, so a peer in its
-   * reconnect backoff after a restart takes it. A peer still down then answers the first error.
+   * A call that found no connection was never sent: once its tries are used up, it goes once
+   * more (to the next address, or with one address the same) and waits up to PATIENT_MS for the
+   * channel, so a peer in its reconnect backoff after a restart takes it. A peer still down then
+   * answers the first error.
    */
   async function patiently<Res>(first: UnsentError, last: Peer, name: string, method: AnyMethod, request: Record<string, unknown>, ms: number): Promise<Res> {
     try {

@@ -4,6 +4,7 @@ import type { SessionStore } from '../../../shared/contracts/register';
 import { createLogger } from '../../../shared/log/log';
 import { createRpcClient } from '../../../shared/rpc/grpc-client';
 import { createRpcServer } from '../../../shared/rpc/grpc-server';
+import { countedHandlers } from '../../../shared/testing/counted-handlers';
 import { RpcCode, RpcError, type RpcServer } from '../../../shared/rpc/rpc';
 import { createMemorySessionStore } from '../store/memory-session-store';
 import { describeSessionStore, type SessionStoreFactoryOptions } from '../store/session-store.contract';
@@ -124,15 +125,7 @@ describe('register over RPC: the subscriptions reads of one turn go in one call'
   for (const withMany of [true, false]) {
     test(`30 devices read at once, each gets its own topics (${withMany ? 'subscriptionsMany' : 'a register without it: one call each'})`, async () => {
       const store = createMemorySessionStore();
-      const calls = new Map<string, number>();
-      const handlers = registerRpcHandlers(store);
-      if (!withMany) delete handlers.subscriptionsMany;
-      for (const [name, h] of Object.entries(handlers)) {
-        handlers[name] = (req) => {
-          calls.set(name, (calls.get(name) ?? 0) + 1);
-          return h(req);
-        };
-      }
+      const { handlers, calls } = countedHandlers(registerRpcHandlers(store), withMany ? [] : ['subscriptionsMany']);
       const server = createRpcServer({ host: '127.0.0.1', port: 0, log, graceMs: 1000 });
       server.add(REGISTER_RPC, handlers);
       await server.start();

@@ -7,6 +7,7 @@ import { createLogger } from '../../../shared/log/log';
 import { createRegistry } from '../../../shared/metrics/metrics';
 import { createRpcClient } from '../../../shared/rpc/grpc-client';
 import { createRpcServer } from '../../../shared/rpc/grpc-server';
+import { countedHandlers } from '../../../shared/testing/counted-handlers';
 import { RpcCode, RpcError, type RpcServer } from '../../../shared/rpc/rpc';
 import { saverSchema } from '../config';
 import { createSaver } from '../saver';
@@ -131,15 +132,7 @@ describe('saver rpc: the wire', () => {
 async function countedSaver(without: string[] = []): Promise<{ saver: SaverService & Service; server: RpcServer; address: string; calls: Map<string, number> }> {
   const saver = memorySaver();
   await saver.start();
-  const calls = new Map<string, number>();
-  const handlers = saverRpcHandlers(saver);
-  for (const name of without) delete handlers[name];
-  for (const [name, h] of Object.entries(handlers)) {
-    handlers[name] = (req) => {
-      calls.set(name, (calls.get(name) ?? 0) + 1);
-      return h(req);
-    };
-  }
+  const { handlers, calls } = countedHandlers(saverRpcHandlers(saver), without);
   const server = createRpcServer({ host: '127.0.0.1', port: 0, log, graceMs: 500 });
   server.add(SaverRpc, handlers);
   const port = await server.start();

@@ -52,8 +52,8 @@ const roomFigures: Scenario = async (ctx) => {
 
 /**
  * The memory holds: 12 s of quiet before the ramp, after each half of it and after 10 s held: for the
- * room's full GC after a connect storm (room.compactQuietMs) to run and V8 to give the freed pages
- * back (it does so some seconds after the GC) before each reading.
+ * room's two full GCs after a connect storm (room.compactQuietMs, then room.compactFollowMs) to run
+ * and V8 to give the freed pages back (it does so some seconds after the GC) before each reading.
  */
 const holdArgs = (s: Sizes): string[] => ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '10', '--settle', '12'];
 

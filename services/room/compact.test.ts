@@ -7,7 +7,7 @@ import { eventually, startRoom, TestClient, token } from './test-harness';
 
 function counted(afterChanges: number, quietMs = 1000) {
   let gcs = 0;
-  const c = createCompactor({ afterChanges, quietMs }, () => void gcs++);
+  const c = createCompactor({ afterChanges, quietMs, followMs: 0 }, () => void gcs++);
   return { c, gcs: () => gcs };
 }
 
@@ -29,6 +29,39 @@ test('after a storm of connects, one full GC once a window is quiet; none while 
   now += 1000;
   assert.equal(c.tick(now), undefined, 'once per storm');
   assert.equal(gcs(), 2);
+});
+
+test('a second GC followMs after the first while the room stays quiet; none when a storm came meanwhile', () => {
+  let gcs = 0;
+  const c = createCompactor({ afterChanges: 1000, quietMs: 1000, followMs: 6000 }, () => void gcs++);
+  const storm = (n: number): void => {
+    for (let i = 0; i < n; i++) c.changed();
+  };
+  let now = 0;
+  const tick = (): number | undefined => c.tick((now += 1000));
+  assert.equal(typeof tick(), 'number', 'after start');
+  for (let s = 1; s < 6; s++) assert.equal(tick(), undefined, `second ${s}: waiting for the follow-up`);
+  assert.equal(typeof tick(), 'number', 'the follow-up, 6 s later');
+  assert.equal(gcs, 2);
+  for (let s = 0; s < 10; s++) assert.equal(tick(), undefined, 'then nothing while nothing happens');
+  storm(2000);
+  assert.equal(tick(), undefined, 'storming');
+  assert.equal(typeof tick(), 'number', 'after the storm');
+  storm(5);
+  for (let s = 1; s < 6; s++) assert.equal(tick(), undefined);
+  assert.equal(typeof tick(), 'number', 'a trickle meanwhile: still the follow-up');
+  assert.equal(gcs, 4);
+  storm(2000);
+  assert.equal(tick(), undefined, 'storming');
+  assert.equal(typeof tick(), 'number', 'after the next storm');
+  for (let s = 1; s < 5; s++) assert.equal(tick(), undefined);
+  storm(500);
+  assert.equal(tick(), undefined, 'connects going on');
+  assert.equal(tick(), undefined, 'more than a trickle since the last GC: no follow-up');
+  assert.equal(gcs, 5);
+  storm(500);
+  assert.equal(tick(), undefined);
+  assert.equal(typeof tick(), 'number', 'the 1,000 changes since then get their own compaction');
 });
 
 test('fewer changes than afterChanges: only the one after start; afterChanges 0: never', () => {
@@ -53,26 +86,27 @@ test('fullGc collects garbage without --expose-gc', () => {
   assert.ok(process.memoryUsage().heapUsed < withJunk - 5 * 1024 * 1024, 'the 300,000 objects are gone');
 });
 
-test('a room runs one full GC after a storm of connects and closes has passed', async () => {
+test('a room runs a full GC and its follow-up after a storm of connects and closes has passed', async () => {
   const major: PerformanceEntry[] = [];
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major.push(e);
   });
   obs.observe({ entryTypes: ['gc'] });
-  const h = await startRoom({ compactAfterChanges: 6, compactQuietMs: 50, sweepIntervalMs: 20 });
+  const h = await startRoom({ compactAfterChanges: 6, compactQuietMs: 50, compactFollowMs: 400, sweepIntervalMs: 20 });
   const count = async (): Promise<number> => Number(/herald_room_compaction_seconds_count\{room="[^"]+"\} (\d+)/.exec(await h.metrics.metrics())?.[1] ?? 0);
   try {
-    await eventually(async () => (await count()) === 1, 3000, 'the compaction after start');
+    await eventually(async () => (await count()) === 2, 3000, 'the compaction after start and its follow-up');
     major.length = 0;
     for (const d of ['c1', 'c2', 'c3']) {
       const { client } = await TestClient.authed(h.url, [token(d)]);
       client.close();
       await client.closed;
     }
-    await eventually(async () => (await count()) === 2, 3000, 'one compaction after the storm');
+    await eventually(async () => (await count()) === 3, 3000, 'one compaction after the storm');
     await eventually(() => major.length > 0, 1000, 'a major GC');
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(await count(), 2, 'once: the room is quiet now, nothing more to give back');
+    await eventually(async () => (await count()) === 4, 3000, 'its follow-up');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(await count(), 4, 'then no more: the room is quiet, nothing more to give back');
   } finally {
     obs.disconnect();
     await h.stop();

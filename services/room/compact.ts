@@ -5,8 +5,8 @@
  * the heap grows further: measured on one room process of a cluster at 15,000 devices, 172 MB RSS
  * right after the ramp against 97 MB once collected. Once `afterChanges` connects + closes have
  * happened and a window of `quietMs` saw hardly any (see quietMs), the room runs one full
- * collection: a pause of tens of ms, when hardly anything is connecting. Once also soon after
- * start.
+ * collection: a pause of tens of ms, when hardly anything is connecting, and a second one
+ * followMs later (see followMs). Once also soon after start.
  */
 export interface Compactor {
   /** A connection opened or closed. */
@@ -23,6 +23,13 @@ export interface CompactOptions {
    * changes (a live room always has a trickle of connects), ms.
    */
   quietMs: number;
+  /**
+   * A second full GC this long after the first, when fewer than afterChanges / 100 changes came
+   * meanwhile; 0 = none. It moves the live objects the first left scattered over old-space pages
+   * (V8 picks the pages to evacuate from what the previous GC found), and with the mutator
+   * quiet for V8's allocation-rate window (5 s) it also shrinks the young generation back.
+   */
+  followMs: number;
 }
 
 export function createCompactor(o: CompactOptions, gc: () => void): Compactor {
@@ -32,21 +39,31 @@ export function createCompactor(o: CompactOptions, gc: () => void): Compactor {
   let changes = o.afterChanges;
   let windowStart = 0;
   let inWindow = 0;
+  let followAt = 0;
+  const collect = (): number => {
+    const t0 = performance.now();
+    gc();
+    return performance.now() - t0;
+  };
   return {
     changed() {
       changes++;
       inWindow++;
     },
     tick(now) {
+      if (followAt > 0 && now >= followAt) {
+        followAt = 0;
+        // Another storm began meanwhile: its own compaction comes once it is over.
+        if (changes < trickle) return collect();
+      }
       if (now - windowStart < o.quietMs) return undefined;
       const quiet = inWindow < trickle;
       windowStart = now;
       inWindow = 0;
       if (o.afterChanges === 0 || changes < o.afterChanges || !quiet) return undefined;
       changes = 0;
-      const t0 = performance.now();
-      gc();
-      return performance.now() - t0;
+      if (o.followMs > 0) followAt = now + o.followMs;
+      return collect();
     },
   };
 }

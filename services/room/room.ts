@@ -128,7 +128,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     logPublishes: 0,
     grace: createGrace(config.sweepIntervalMs, (entry) => endGrace(ctx, entry)),
     moved: createMoved(config.graceMs),
-    compactor: createCompactor({ afterChanges: config.compactAfterChanges, quietMs: config.compactQuietMs }, fullGc),
+    compactor: createCompactor({ afterChanges: config.compactAfterChanges, quietMs: config.compactQuietMs, followMs: config.compactFollowMs }, fullGc),
     status: createTickBatcher((events) => flushStatus(ctx, events), (err) => log.error('status flush failed', { err })),
     upstreams: createTickBatcher((batch) => flushUpstreams(ctx, batch), (err) => log.error('upstream flush failed', { err })),
   };

@@ -1,11 +1,11 @@
 /**
  * The pusher process (forked by the load-test parent): POSTs unicast pushes to the center at
  * a steady rate over keep-alive connections (http-conn.ts, one request at a time each), one
- * random device per push, and reports what the center accepted every second.
+ * random device per push, and reports what the center accepted every reportMs.
  */
 import { HttpConn } from './http-conn';
 import { bucketOf, newHistogram, toSparse } from './histogram';
-import { bump, encodePayload, epochMs, type PusherCommand, type PusherStats } from './ipc';
+import { bump, encodePayload, epochMs, reportMs, type PusherCommand, type PusherStats } from './ipc';
 
 type Init = Extract<PusherCommand, { type: 'init' }>;
 
@@ -72,7 +72,7 @@ function requestHead(i: Init): NonNullable<typeof target> {
 function run(i: Init, rate: number, durationMs: number, firstSeq: number): void {
   const t0 = Date.now();
   let seq = firstSeq;
-  every = setInterval(() => report(false, seq), 1000);
+  every = setInterval(() => report(false, seq), reportMs);
   running = setInterval(() => {
     const elapsed = Date.now() - t0;
     const due = firstSeq + Math.floor((Math.min(elapsed, durationMs) / 1000) * rate);

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Fleet } from './fleet';
 import { percentileOf, totalOf } from './histogram';
+import { reportMs } from './ipc';
 import { Monitor } from './monitor';
 import type { LoadOptions } from './options';
 import { PushDriver } from './push-driver';
@@ -98,8 +99,8 @@ async function ramp(ctx: RunContext, share: readonly [number, number] = [0, 1]):
   const t0 = Date.now();
   const connected = (await fleet.connectAll(ctx.o.connectRate, ctx.o.inflight, Math.min(ctx.remainingMs(), 600_000), share)) - had;
   const rampMs = Date.now() - t0;
-  // The workers report once a second: wait for the last connect latencies to come in.
-  await ctx.sleep(1100);
+  // Wait for the workers' last reports (connect latencies) to come in.
+  await ctx.sleep(reportMs + 100);
   monitor.flush();
   const lat = monitor.totals.connectLatency;
   return {

@@ -1,10 +1,10 @@
 /**
  * A client worker process (forked by the load-test parent): holds up to a few thousand
- * simulated devices, obeys the parent's commands and reports its counters every second.
+ * simulated devices, obeys the parent's commands and reports its counters every reportMs.
  */
 import { ClientPool, newCounters } from './client-pool';
 import { toSparse } from './histogram';
-import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerStats } from './ipc';
+import { reportMs, type WorkerCommand, type WorkerEvent, type WorkerInit, type WorkerStats } from './ipc';
 
 let pool: ClientPool | undefined;
 let worker = -1;
@@ -51,7 +51,7 @@ function start(init: WorkerInit): void {
   });
   const p = pool;
   timers.push(setInterval(() => p.sweep(), 1000));
-  timers.push(setInterval(report, 1000));
+  timers.push(setInterval(report, reportMs));
   send({ type: 'ready', worker });
 }
 

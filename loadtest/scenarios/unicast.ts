@@ -10,7 +10,7 @@ export async function awaitArrivals(ctx: RunContext, maxMs: number): Promise<num
   const pusher = ctx.pusher();
   const until = Date.now() + maxMs;
   let lost = pusher.lost(ctx.fleet.received, pusher.nextSeq);
-  // Bounded by maxMs; the workers report once a second, so poll at that pace.
+  // Bounded by maxMs; polled once a second (the workers report every reportMs).
   while (lost.length > 0 && Date.now() < until && !ctx.signal.aborted) {
     await ctx.sleep(1000);
     lost = pusher.lost(ctx.fleet.received, pusher.nextSeq);

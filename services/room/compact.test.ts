@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { fullGc } from '../../shared/lifecycle/full-gc';
-import { createCompactor } from './compact';
+import { createCompactor, eventLoopLoad } from './compact';
 import { eventually, startRoom, TestClient, token } from './test-harness';
 
 function counted(afterChanges: number, quietMs = 1000) {
   let gcs = 0;
-  const c = createCompactor({ afterChanges, quietMs, followMs: 0 }, () => void gcs++);
+  const c = createCompactor({ afterChanges, quietMs, followMs: 0 }, () => void gcs++, () => 0);
   return { c, gcs: () => gcs };
 }
 
@@ -33,7 +33,7 @@ test('after a storm of connects, one full GC once a window is quiet; none while 
 
 test('a second GC followMs after the first while the room stays quiet; none when a storm came meanwhile', () => {
   let gcs = 0;
-  const c = createCompactor({ afterChanges: 1000, quietMs: 1000, followMs: 6000 }, () => void gcs++);
+  const c = createCompactor({ afterChanges: 1000, quietMs: 1000, followMs: 6000 }, () => void gcs++, () => 0);
   const storm = (n: number): void => {
     for (let i = 0; i < n; i++) c.changed();
   };
@@ -62,6 +62,35 @@ test('a second GC followMs after the first while the room stays quiet; none when
   storm(500);
   assert.equal(tick(), undefined);
   assert.equal(typeof tick(), 'number', 'the 1,000 changes since then get their own compaction');
+});
+
+test('no GC while the room is busy: the compaction and its follow-up wait for a window of low load', () => {
+  let gcs = 0;
+  let busy = 0.9;
+  const c = createCompactor({ afterChanges: 1000, quietMs: 1000, followMs: 3000 }, () => void gcs++, () => busy);
+  let now = 0;
+  const tick = (): number | undefined => c.tick((now += 1000));
+  for (let s = 0; s < 5; s++) assert.equal(tick(), undefined, 'busy: not even the one after start');
+  busy = 0.1;
+  assert.equal(typeof tick(), 'number', 'idle again');
+  busy = 0.6;
+  for (let s = 0; s < 6; s++) assert.equal(tick(), undefined, 'the follow-up is due but the room is busy');
+  busy = 0.2;
+  assert.equal(typeof tick(), 'number', 'the follow-up at the first idle window');
+  assert.equal(gcs, 2);
+  for (let s = 0; s < 5; s++) assert.equal(tick(), undefined);
+  assert.equal(gcs, 2);
+});
+
+test('eventLoopLoad measures the share of time the loop ran since the last call', async () => {
+  const load = eventLoopLoad();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(load() < 0.5, 'waiting on a timer is idle');
+  const end = performance.now() + 200;
+  while (performance.now() < end) {
+    // spin: the loop is busy
+  }
+  assert.ok(load() > 0.8, 'a busy loop is busy');
 });
 
 test('fewer changes than afterChanges: only the one after start; afterChanges 0: never', () => {

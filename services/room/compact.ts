@@ -4,9 +4,9 @@
  * so a ramp of thousands of connects fills the old generation with garbage that V8 keeps until
  * the heap grows further: measured on one room process of a cluster at 15,000 devices, 172 MB RSS
  * right after the ramp against 97 MB once collected. Once `afterChanges` connects + closes have
- * happened and a window of `quietMs` saw hardly any (see quietMs), the room runs one full
- * collection: a pause of tens of ms, when hardly anything is connecting, and a second one
- * followMs later (see followMs). Once also soon after start.
+ * happened and a window of `quietMs` saw hardly any (see quietMs) and found the room mostly
+ * idle, the room runs one full collection: a pause of tens of ms, when hardly anything is
+ * connecting, and a second one followMs later (see followMs). Once also soon after start.
  */
 export interface Compactor {
   /** A connection opened or closed. */
@@ -24,15 +24,34 @@ export interface CompactOptions {
    */
   quietMs: number;
   /**
-   * A second full GC this long after the first, when fewer than afterChanges / 100 changes came
-   * meanwhile; 0 = none. It moves the live objects the first left scattered over old-space pages
+   * A second full GC this long after the first (at the first quiet window from then), when fewer
+   * than afterChanges / 100 changes came meanwhile; 0 = none. It moves the live objects the first left scattered over old-space pages
    * (V8 picks the pages to evacuate from what the previous GC found), and with the mutator
    * quiet for V8's allocation-rate window (5 s) it also shrinks the young generation back.
    */
   followMs: number;
 }
 
-export function createCompactor(o: CompactOptions, gc: () => void): Compactor {
+/** Above this share of a window spent running (event-loop utilization), the room is busy: no GC. */
+export const BUSY_LOAD = 0.5;
+
+/** The event loop's utilization (0..1) since the previous call. */
+export function eventLoopLoad(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const used = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    return used;
+  };
+}
+
+/**
+ * load() answers how busy the room was since its previous call (0..1; eventLoopLoad() in the
+ * room): a window is quiet only when the room also spent under BUSY_LOAD of it running, so a
+ * full GC never lands in the middle of a push or broadcast load (in a standalone process, say).
+ */
+export function createCompactor(o: CompactOptions, gc: () => void, load: () => number): Compactor {
   const trickle = o.afterChanges / 100;
   // Due at the first quiet window too: what loading the code left behind goes the same way, and
   // the room's memory at rest is then its real baseline.
@@ -51,16 +70,17 @@ export function createCompactor(o: CompactOptions, gc: () => void): Compactor {
       inWindow++;
     },
     tick(now) {
-      if (followAt > 0 && now >= followAt) {
-        followAt = 0;
-        // Another storm began meanwhile: its own compaction comes once it is over.
-        if (changes < trickle) return collect();
-      }
       if (now - windowStart < o.quietMs) return undefined;
-      const quiet = inWindow < trickle;
+      const quiet = inWindow < trickle && load() < BUSY_LOAD;
       windowStart = now;
       inWindow = 0;
-      if (o.afterChanges === 0 || changes < o.afterChanges || !quiet) return undefined;
+      if (!quiet) return undefined;
+      if (followAt > 0 && now >= followAt) {
+        followAt = 0;
+        // More than a trickle since the last GC: that one's own compaction comes when it is due.
+        if (changes < trickle) return collect();
+      }
+      if (o.afterChanges === 0 || changes < o.afterChanges) return undefined;
       changes = 0;
       if (o.followMs > 0) followAt = now + o.followMs;
       return collect();

@@ -13,7 +13,7 @@ import type { Consumer, Queue } from '../../shared/queue/queue';
 import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import type { RoomConfig } from './config';
 import { createTickBatcher } from './batcher';
-import { createCompactor } from './compact';
+import { createCompactor, eventLoopLoad } from './compact';
 import { fullGc } from '../../shared/lifecycle/full-gc';
 import { createConnectionHandlers, expire } from './connection';
 import { batchedSaver, type ConnSlot, type ConnState, type RoomContext } from './context';
@@ -128,7 +128,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     logPublishes: 0,
     grace: createGrace(config.sweepIntervalMs, (entry) => endGrace(ctx, entry)),
     moved: createMoved(config.graceMs),
-    compactor: createCompactor({ afterChanges: config.compactAfterChanges, quietMs: config.compactQuietMs, followMs: config.compactFollowMs }, fullGc),
+    compactor: createCompactor({ afterChanges: config.compactAfterChanges, quietMs: config.compactQuietMs, followMs: config.compactFollowMs }, fullGc, eventLoopLoad()),
     status: createTickBatcher((events) => flushStatus(ctx, events), (err) => log.error('status flush failed', { err })),
     upstreams: createTickBatcher((batch) => flushUpstreams(ctx, batch), (err) => log.error('upstream flush failed', { err })),
   };

@@ -37,7 +37,10 @@ function kickCode(code: unknown): number {
 /**
  * RoomService.kick: a Kick frame {code, reason}, then close with the code (no grace). A kick
  * aimed at a session in its grace period ends it: quietly when Replaced (the device registered
- * elsewhere), else unregistered and reported offline. Answers how many connections were open.
+ * elsewhere), else unregistered and reported offline. A kick aimed at the old id of a session
+ * that resumed on a new connection closes that one. (Replies are not redirected like that: the
+ * client failed the old connection's requests, and their seqs may be taken on the new one.)
+ * Answers how many connections were open.
  */
 export function kickBatch(ctx: RoomContext, batch: RoomKick[]): number {
   if (!Array.isArray(batch)) throw new TypeError('kick: batch must be an array');
@@ -46,7 +49,8 @@ export function kickBatch(ctx: RoomContext, batch: RoomKick[]): number {
     if (!k || typeof k.connId !== 'string') continue;
     const code = kickCode(k.code);
     const reason = typeof k.reason === 'string' ? k.reason.slice(0, MAX_REASON) : '';
-    const state = ctx.conns.get(k.connId);
+    // A session resumed on a new connection keeps its old id for graceMs: the kick follows it.
+    const state = ctx.conns.get(k.connId) ?? ctx.moved.ready(k.connId);
     const ws = state?.ws;
     if (state && ws && state.phase !== Phase.Closed) {
       state.closeReason = code === CloseCode.Replaced ? OfflineReason.Replaced : OfflineReason.Kicked;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SaverService } from '../../shared/contracts/saver';
 import type { ServerFrame } from '../../shared/protocol/codec';
-import { ErrorCode } from '../../shared/protocol/codes';
+import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
 import { APP, APP2, broadcastMessage, eventually, message, publishFanout, startRoom, TestClient, token, type Harness } from './test-harness';
 
 /** Wraps the saver to count pending() calls (a resume must not reload). */
@@ -200,5 +200,22 @@ describe('room: flash reconnect', () => {
       await h.stop();
     }
   });
-});
 
+  test("a kick aimed at a resumed session's old connection id closes the new connection", async () => {
+    const h = await startRoom({ graceMs: 5000 });
+    try {
+      const { client, authOk } = await TestClient.authed(h.url, [token('k1')]);
+      const oldConn = (await sessionOf(h, 'k1'))!.connId;
+      client.close();
+      await eventually(() => h.room.connectionCount() === 0);
+      const again = await authWith(h.url, [token('k1')], authOk.authOk!.sessionId!);
+      assert.equal(again.authOk.authOk!.resumed, true);
+      assert.equal(await h.room.kick([{ connId: oldConn, code: CloseCode.Replaced, reason: 'replaced' }]), 1);
+      assert.equal((await again.client.nextOf('kick')).kick!.code, CloseCode.Replaced);
+      assert.equal((await again.client.closed).code, CloseCode.Replaced);
+      await eventually(() => h.room.connectionCount() === 0);
+    } finally {
+      await h.stop();
+    }
+  });
+});

@@ -25,9 +25,10 @@ export interface CompactOptions {
   quietMs: number;
   /**
    * A second full GC this long after the first (at the first quiet window from then), when fewer
-   * than afterChanges / 100 changes came meanwhile; 0 = none. It moves the live objects the first left scattered over old-space pages
-   * (V8 picks the pages to evacuate from what the previous GC found), and with the mutator
-   * quiet for V8's allocation-rate window (5 s) it also shrinks the young generation back.
+   * than afterChanges / 100 changes came meanwhile; 0 = none. It moves the live objects the
+   * first left scattered over old-space pages (V8 picks the pages to evacuate from what the
+   * previous GC found), and with the mutator quiet for V8's allocation-rate window (5 s) it also
+   * shrinks the young generation back.
    */
   followMs: number;
 }
@@ -71,7 +72,9 @@ export function createCompactor(o: CompactOptions, gc: () => void, load: () => n
     },
     tick(now) {
       if (now - windowStart < o.quietMs) return undefined;
-      const quiet = inWindow < trickle && load() < BUSY_LOAD;
+      // Measured every window, so each reading covers one window.
+      const busy = load();
+      const quiet = inWindow < trickle && busy < BUSY_LOAD;
       windowStart = now;
       inWindow = 0;
       if (!quiet) return undefined;

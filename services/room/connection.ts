@@ -20,7 +20,9 @@ let nextConn = 0;
 function newState(ctx: RoomContext): ConnState {
   nextConn++;
   return {
-    id: `${ctx.connPrefix}${nextConn.toString(36)}`,
+    // join makes a flat string: a template literal makes a cons string, which the conns Map's
+    // hashing then flattens into a second string, both kept (32 B more per connection).
+    id: [ctx.connPrefix, nextConn.toString(36)].join(''),
     phase: Phase.Open,
     ws: null,
     sessionId: '',

@@ -10,11 +10,8 @@ export interface MemorySessionStoreOptions {
   userTtlSeconds?: number;
 }
 
-interface Entry {
-  s: Session;
-  /** Expiry, ms since the epoch. */
-  exp: number;
-}
+/** A stored session (see stored()) with its expiry, ms since the epoch: one object per device. */
+type Entry = Session & { exp: number };
 
 /** The sessions of one app: device -> entry, user -> (device -> expiry). */
 interface AppSessions {
@@ -31,7 +28,6 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
   const sessionTtl = ttlMs(opts.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS, 'sessionTtlSeconds');
   const userTtl = ttlMs(opts.userTtlSeconds, DEFAULT_USER_TTL_SECONDS, 'userTtlSeconds');
   const apps = new Map<string, AppSessions>();
-  const rooms = new Map<string, Set<Entry>>();
   let nextSweep = Date.now() + sessionTtl;
   let closed = false;
   const epoch = newEpoch();
@@ -43,11 +39,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
   };
 
   const drop = (e: Entry): void => {
-    apps.get(e.s.app)?.devices.delete(e.s.device);
-    const set = rooms.get(e.s.roomId);
-    if (!set) return;
-    set.delete(e);
-    if (set.size === 0) rooms.delete(e.s.roomId);
+    apps.get(e.app)?.devices.delete(e.device);
   };
 
   /** The live entry of a device, dropping it first if it has expired. */
@@ -85,15 +77,12 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
     if (old) {
       drop(old);
       // The device moved to another user: the old user no longer reaches it.
-      if (old.s.user && s.user && old.s.user !== s.user) a.users.get(old.s.user)?.delete(s.device);
+      if (old.user && s.user && old.user !== s.user) a.users.get(old.user)?.delete(s.device);
     }
-    const e: Entry = { s: stored(s), exp: now + sessionTtl };
+    const e = stored(s, now + sessionTtl);
     a.devices.set(s.device, e);
-    let set = rooms.get(s.roomId);
-    if (!set) rooms.set(s.roomId, (set = new Set()));
-    set.add(e);
     if (s.user) addUser(a, s.user, s.device, now);
-    return old && old.s.connId !== s.connId ? copy(old.s) : undefined;
+    return old && old.connId !== s.connId ? copy(old) : undefined;
   };
 
   const assertOpen = (): void => {
@@ -141,7 +130,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
       const out: Session[] = [];
       for (const d of new Set(devices)) {
         const e = live(app, d, now);
-        if (e) out.push(copy(e.s));
+        if (e) out.push(copy(e));
       }
       return out;
     },
@@ -162,9 +151,14 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
       checkId('listRoom', 'roomId', roomId);
       const now = Date.now();
       const out: Session[] = [];
-      for (const e of rooms.get(roomId) ?? []) {
-        if (e.exp > now) out.push(copy(e.s));
-        else drop(e);
+      // A scan, not an index by room: a standalone process has one room, and an index entry per
+      // session (a Set's) cost more than the session itself.
+      for (const a of apps.values()) {
+        for (const e of a.devices.values()) {
+          if (e.roomId !== roomId) continue;
+          if (e.exp > now) out.push(copy(e));
+          else drop(e);
+        }
       }
       return out;
     },
@@ -182,14 +176,13 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
     async close() {
       closed = true;
       apps.clear();
-      rooms.clear();
       tags.clear();
     },
   };
 
   function matching(r: SessionRef, now: number): Entry | undefined {
     const e = live(r.app, r.device, now);
-    return e && e.s.connId === r.connId ? e : undefined;
+    return e && e.connId === r.connId ? e : undefined;
   }
 }
 
@@ -197,8 +190,8 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
  * What the store keeps: every field present (absent ones undefined), so all entries share one
  * shape. Adding optional fields one by one gives each entry a properties store of its own.
  */
-function stored(s: Session): Session {
-  return { app: s.app, device: s.device, user: s.user || undefined, roomId: s.roomId, connId: s.connId, since: s.since, platform: s.platform || undefined, network: s.network || undefined };
+function stored(s: Session, exp: number): Entry {
+  return { app: s.app, device: s.device, user: s.user || undefined, roomId: s.roomId, connId: s.connId, since: s.since, platform: s.platform || undefined, network: s.network || undefined, exp };
 }
 
 /** A copy holding only the Session fields that are set, so callers can't change what the store holds. */

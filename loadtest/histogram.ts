@@ -33,6 +33,13 @@ export function mergeInto(a: Uint32Array, b: ArrayLike<number>): void {
   for (let i = 0; i < n; i++) a[i] += b[i];
 }
 
+/** a - b, bucket by bucket (b an earlier reading of a). */
+export function minus(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = newHistogram();
+  for (let i = 0; i < out.length; i++) out[i] = (a[i] ?? 0) - (b[i] ?? 0);
+  return out;
+}
+
 export function totalOf(h: ArrayLike<number>): number {
   let n = 0;
   for (let i = 0; i < h.length; i++) n += h[i];

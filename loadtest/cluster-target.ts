@@ -7,7 +7,7 @@
 import { demoApp } from '../services/standalone/demo-app';
 import { createLocalCluster } from '../shared/testing/local-cluster';
 import type { Target } from './target';
-import { serverEnv } from './target';
+import { roomMetricsUrl, serverEnv } from './target';
 
 export interface ClusterTargetOptions {
   redisUrl: string;
@@ -39,7 +39,7 @@ export async function startClusterRoom(o: ClusterTargetOptions): Promise<Target>
     kind: 'herald',
     roomUrl,
     apiUrl: cluster.addresses.centers[0],
-    metricsUrl: roomUrl.replace(/^ws:/, 'http:').replace(/\/ws$/, ''),
+    metricsUrl: roomMetricsUrl(roomUrl),
     pid: room.pid(),
     stderrLines: () => 0,
     async stop(killAfterMs = 15_000) {

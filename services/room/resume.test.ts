@@ -23,6 +23,12 @@ async function authWith(url: string, tokens: string[], resume: string): Promise<
   return { client, authOk };
 }
 
+/** Closes the client's socket and waits until the room has seen it go (its session now in grace). */
+async function drop(h: Harness, client: TestClient): Promise<void> {
+  client.close();
+  await eventually(() => h.room.connectionCount() === 0);
+}
+
 async function sessionOf(h: Harness, device: string): Promise<{ connId: string } | undefined> {
   return (await h.register.lookupDevices(APP.id, [device]))[0];
 }
@@ -51,8 +57,7 @@ describe('room: flash reconnect', () => {
       client.send({ ack: { ids: ['acked'] } });
       await eventually(async () => (await h.saver.pending(APP.id, 'f1')).length === 1);
       const pendingBefore = calls.pending;
-      client.close();
-      await eventually(() => h.room.connectionCount() === 0);
+      await drop(h, client);
       // Still registered under the old connection; a delivery meanwhile is kept for the resume.
       assert.equal((await sessionOf(h, 'f1'))?.connId, oldConn);
       const gap = message('gap');
@@ -105,8 +110,7 @@ describe('room: flash reconnect', () => {
     try {
       const { client, authOk } = await TestClient.authed(h.url, [token('f3')]);
       const sessionId = authOk.authOk!.sessionId!;
-      client.close();
-      await eventually(() => h.room.connectionCount() === 0);
+      await drop(h, client);
       const other = await authWith(h.url, [token('f4')], sessionId);
       assert.equal(other.authOk.authOk!.resumed, false);
       const more = await authWith(h.url, [token('f3'), token('f3', { app: APP2.id })], sessionId);
@@ -127,8 +131,7 @@ describe('room: flash reconnect', () => {
     try {
       const { client } = await TestClient.authed(h.url, [token('f6')]);
       const connId = (await sessionOf(h, 'f6'))!.connId;
-      client.close();
-      await eventually(() => h.room.connectionCount() === 0);
+      await drop(h, client);
       const mark = touched.length;
       await eventually(() => touched.slice(mark).includes(connId), 2000, 'a touch of the grace session');
     } finally {
@@ -145,8 +148,7 @@ describe('room: flash reconnect', () => {
     try {
       const { client, authOk } = await TestClient.authed(h.url, [token('r1')]);
       const oldConn = (await sessionOf(h, 'r1'))!.connId;
-      client.close();
-      await eventually(() => h.room.connectionCount() === 0);
+      await drop(h, client);
       let release!: () => void;
       hold = new Promise((r) => (release = r));
       const during = message('during');
@@ -188,8 +190,7 @@ describe('room: flash reconnect', () => {
       const m = message('inflight');
       await h.saver.store(m, [{ app: APP.id, device: 'a1' }]);
       const delivered = h.room.deliver([{ connId: oldConn, app: APP.id, device: 'a1', message: m }]);
-      client.close();
-      await eventually(() => h.room.connectionCount() === 0);
+      await drop(h, client);
       open();
       assert.deepEqual(await delivered, { sent: 0, missing: 1, refused: 0 }, 'not written: the socket was gone');
       const again = await authWith(h.url, [token('a1')], authOk.authOk!.sessionId!);
@@ -206,8 +207,7 @@ describe('room: flash reconnect', () => {
     try {
       const { client, authOk } = await TestClient.authed(h.url, [token('k1')]);
       const oldConn = (await sessionOf(h, 'k1'))!.connId;
-      client.close();
-      await eventually(() => h.room.connectionCount() === 0);
+      await drop(h, client);
       const again = await authWith(h.url, [token('k1')], authOk.authOk!.sessionId!);
       assert.equal(again.authOk.authOk!.resumed, true);
       assert.equal(await h.room.kick([{ connId: oldConn, code: CloseCode.Replaced, reason: 'replaced' }]), 1);

@@ -157,6 +157,14 @@ export interface RoomContext extends RoomDeps {
 }
 
 /** True once the close handler ran (a function, so TS does not narrow phase across awaits). */
+/**
+ * The connection a delivery or kick names: by its id, or, for the old id of a session that
+ * resumed on a new connection since it was looked up, the connection that took it over.
+ */
+export function connById(ctx: RoomContext, connId: string): ConnState | undefined {
+  return ctx.conns.get(connId) ?? ctx.moved.ready(connId);
+}
+
 export function isClosed(state: ConnState): boolean {
   return state.phase === Phase.Closed;
 }

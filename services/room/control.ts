@@ -2,7 +2,7 @@ import type { Session } from '../../shared/contracts/register';
 import type { RoomKick, RoomReply } from '../../shared/contracts/room';
 import { encodeServerFrame } from '../../shared/protocol/codec';
 import { CloseCode } from '../../shared/protocol/codes';
-import { closeConn, Phase, sendFrame, writeFrame, type RoomContext } from './context';
+import { closeConn, connById, Phase, sendFrame, writeFrame, type RoomContext } from './context';
 import { endGrace } from './resume';
 import { OfflineReason } from './status';
 
@@ -49,8 +49,7 @@ export function kickBatch(ctx: RoomContext, batch: RoomKick[]): number {
     if (!k || typeof k.connId !== 'string') continue;
     const code = kickCode(k.code);
     const reason = typeof k.reason === 'string' ? k.reason.slice(0, MAX_REASON) : '';
-    // A session resumed on a new connection keeps its old id for graceMs: the kick follows it.
-    const state = ctx.conns.get(k.connId) ?? ctx.moved.ready(k.connId);
+    const state = connById(ctx, k.connId);
     const ws = state?.ws;
     if (state && ws && state.phase !== Phase.Closed) {
       state.closeReason = code === CloseCode.Replaced ? OfflineReason.Replaced : OfflineReason.Kicked;

@@ -1,6 +1,6 @@
 import type { Delivery, LogEntry, Message } from '../../shared/contracts/saver';
 import type { DeliverResult, RoomDelivery } from '../../shared/contracts/room';
-import { checkBackpressure, Phase, writeFrame, type Binding, type ConnState, type RoomContext } from './context';
+import { checkBackpressure, connById, Phase, writeFrame, type Binding, type ConnState, type RoomContext } from './context';
 import { loadLogs, writeLogEntries } from './log-delivery';
 import { encodePush } from './push-frame';
 import { keepForGrace, keepUnacked } from './unacked';
@@ -115,8 +115,7 @@ export async function deliverBatch(ctx: RoomContext, batch: RoomDelivery[]): Pro
   const logged: RoomDelivery[] = [];
   let missing = 0;
   for (const d of batch) {
-    // A session resumed since the center looked it up is addressed by its old connection id.
-    const state = d ? (ctx.conns.get(d.connId) ?? ctx.moved.ready(d.connId)) : undefined;
+    const state = d ? connById(ctx, d.connId) : undefined;
     const b = state && state.phase === Phase.Ready ? bindingOf(state, d.app) : undefined;
     if (!state || !b || b.device !== d.device || !d.message || d.message.app !== d.app) {
       // A connection in its grace period (or resuming) keeps it for the resume; still missing here (stays stored).

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { decodeClientFrame, FrameError, type ClientFrame } from '../../shared/protocol/codec';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
+import { roomNow } from './clock';
 import { closeConn, failConn, Lag, Phase, sendFrame, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { leaveBindings } from './resume';
 import { handleAck, handleAuth, handleBind, handleUnbind } from './session';
@@ -17,6 +18,9 @@ export interface ConnectionHandlers {
 
 let nextConn = 0;
 
+/** Tokens count in thousandths of a frame: whole numbers, so the field holds no boxed number. */
+const MILLI = 1000;
+
 function newState(ctx: RoomContext): ConnState {
   nextConn++;
   return {
@@ -28,7 +32,7 @@ function newState(ctx: RoomContext): ConnState {
     sessionId: '',
     bindings: [],
     silenceMs: 0,
-    tokens: ctx.config.rateLimitBurst,
+    tokens: ctx.config.rateLimitBurst * MILLI,
     refillAt: 0,
     touched: false,
     network: 'unknown',
@@ -61,7 +65,7 @@ function upgrade(ctx: RoomContext, res: HttpResponse, req: HttpRequest, context:
 
 function open(ctx: RoomContext, ws: WebSocket<ConnSlot>): void {
   const state = ws.getUserData().conn;
-  const now = Date.now();
+  const now = roomNow();
   state.ws = ws;
   state.refillAt = now;
   state.deadline = now + ctx.config.authTimeoutMs;
@@ -88,10 +92,11 @@ function close(ctx: RoomContext, ws: WebSocket<ConnSlot>, code: number): void {
 /** Token bucket: false when the connection sent more than burst + rate * elapsed frames. */
 function takeToken(ctx: RoomContext, state: ConnState, now: number): boolean {
   const { rateLimitPerSecond: rate, rateLimitBurst: burst } = ctx.config;
-  state.tokens = Math.min(burst, state.tokens + ((now - state.refillAt) * rate) / 1000);
+  // rate frames/s is rate thousandths per ms of the room's clock (both whole numbers).
+  state.tokens = Math.min(burst * MILLI, state.tokens + (now - state.refillAt) * rate);
   state.refillAt = now;
-  if (state.tokens < 1) return false;
-  state.tokens -= 1;
+  if (state.tokens < MILLI) return false;
+  state.tokens -= MILLI;
   return true;
 }
 
@@ -135,13 +140,13 @@ function beforeAuth(ctx: RoomContext, state: ConnState, frame: ClientFrame): voi
   }
 }
 
-function dispatch(ctx: RoomContext, state: ConnState, frame: ClientFrame, now: number): void {
+function dispatch(ctx: RoomContext, state: ConnState, frame: ClientFrame): void {
   ctx.metrics.framesIn[frame.body!].inc();
   if (state.phase !== Phase.Ready) return beforeAuth(ctx, state, frame);
   const seq = frame.seq;
   switch (frame.body) {
     case 'ping':
-      return sendFrame(ctx, state, { seq, pong: { serverTime: now } }, 'pong');
+      return sendFrame(ctx, state, { seq, pong: { serverTime: Date.now() } }, 'pong');
     case 'ack':
       return run(ctx, state, 'ack', handleAck(ctx, state, seq, frame.ack!.ids ?? []));
     case 'bind':
@@ -163,7 +168,7 @@ function message(ctx: RoomContext, ws: WebSocket<ConnSlot>, data: ArrayBuffer, i
   const state = ws.getUserData().conn;
   try {
     if (state.phase === Phase.Closed) return;
-    const now = Date.now();
+    const now = roomNow();
     const frame = admit(ctx, state, data, isBinary, now);
     if (!frame) return;
     if (state.phase === Phase.Ready) {
@@ -174,7 +179,7 @@ function message(ctx: RoomContext, ws: WebSocket<ConnSlot>, data: ArrayBuffer, i
         ctx.touchQueue.add(state);
       }
     }
-    dispatch(ctx, state, frame, now);
+    dispatch(ctx, state, frame);
   } catch (err) {
     ctx.metrics.errors.inc();
     ctx.log.error('frame handler failed', { conn: state.id, err });

@@ -7,6 +7,7 @@ import type { Delivery, SaverService } from '../../shared/contracts/saver';
 import type { Logger } from '../../shared/log/log';
 import { encodeServerFrame, type ServerFrameInit } from '../../shared/protocol/codec';
 import type { ErrorCode } from '../../shared/protocol/codes';
+import { roomNow } from './clock';
 import type { TickBatcher } from './batcher';
 import type { Compactor } from './compact';
 import type { RoomConfig } from './config';
@@ -53,7 +54,8 @@ export interface ConnSlot {
 
 /**
  * Per-connection state (ConnSlot.conn), a plain object of a few fields. The deadline is
- * the auth deadline before Auth and the heartbeat deadline after; any frame moves it.
+ * the auth deadline before Auth and the heartbeat deadline after; any frame moves it. Times are
+ * on the room's clock (clock.ts): small integers, so no field holds a boxed number.
  */
 export interface ConnState extends Sweepable {
   id: string;
@@ -64,19 +66,19 @@ export interface ConnState extends Sweepable {
   bindings: Binding[];
   /** Silence allowed before a heartbeat close, ms (heartbeat * (misses + 1)). */
   silenceMs: number;
-  /** Rate-limit token bucket: tokens left, last refill (ms). */
+  /** Rate-limit token bucket: thousandths of a frame left, last refill (room clock, ms: clock.ts). */
   tokens: number;
   refillAt: number;
   /** Queued for the next register.touch batch. */
   touched: boolean;
   network: string;
   platform: string;
-  /** When the socket was first seen over maxBackpressure (ms), 0 when it is not. */
+  /** When the socket was first seen over maxBackpressure (room clock, ms), 0 when it is not. */
   slowSince: number;
   lag: Lag;
   /** A push write was dropped by uWS (over maxBackpressure): the catch-up reloads the inbox too. */
   dropped: boolean;
-  /** Start of the last log catch-up (ms), for its rate limit. */
+  /** Start of the last log catch-up (room clock, ms), for its rate limit. */
   catchupAt: number;
   /** ctx.logPublishes when this socket was last known not to have skipped anything. */
   logMark: number;
@@ -177,13 +179,13 @@ export function writeFrame(ctx: RoomContext, state: ConnState, bytes: Uint8Array
   if (state.phase === Phase.Closed || !state.ws) return;
   if (state.ws.send(bytes, true) === DROPPED) {
     // Stored pushes stay stored: the catch-up after the socket drains (or the reconnect) resends them.
-    if (type === 'push') notePressure(state, Date.now(), true);
+    if (type === 'push') notePressure(state, roomNow(), true);
     return;
   }
   ctx.metrics.framesOut[type].inc();
 }
 
-/** Records that a socket is over maxBackpressure: it may miss publishes; the slow scan times it. */
+/** Records that a socket is over maxBackpressure (now on the room's clock): it may miss publishes; the slow scan times it. */
 export function notePressure(state: ConnState, now: number, dropped = false): void {
   if (state.slowSince === 0) state.slowSince = now;
   state.lag = Lag.Missed;
@@ -206,7 +208,7 @@ export function sendFrame(ctx: RoomContext, state: ConnState, frame: ServerFrame
 export function checkBackpressure(ctx: RoomContext, state: ConnState): void {
   const ws = state.ws;
   if (state.phase === Phase.Closed || !ws) return;
-  if (ws.getBufferedAmount() > ctx.config.maxBackpressure) notePressure(state, Date.now());
+  if (ws.getBufferedAmount() > ctx.config.maxBackpressure) notePressure(state, roomNow());
 }
 
 /** Closes gracefully with a code; the close handler does the cleanup. */

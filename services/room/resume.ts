@@ -1,5 +1,6 @@
 import type { Session } from '../../shared/contracts/register';
 import { shouldReconnect } from '../../shared/protocol/codes';
+import { roomNow } from './clock';
 import { Lag, Phase, refsOf, writeFrame, type Binding, type ConnState, type RoomContext } from './context';
 import type { GraceEntry } from './grace';
 import { catchUp } from './slow';
@@ -33,7 +34,7 @@ export function leaveBindings(ctx: RoomContext, state: ConnState, code: number):
     unacked: state.unacked,
     logMark: state.lag === Lag.None ? state.logMark : -1,
     reason,
-    deadline: Date.now() + ctx.config.graceMs,
+    deadline: roomNow() + ctx.config.graceMs,
     bucket: -1,
   };
   ctx.grace.keep(entry);
@@ -49,7 +50,7 @@ export function endGrace(ctx: RoomContext, entry: GraceEntry, reason = entry.rea
 /** Auth.resume: the grace entry of that session id when the tokens name its apps and devices; it leaves the map. */
 export function claimGrace(ctx: RoomContext, resume: string | null | undefined, bindings: Binding[]): GraceEntry | undefined {
   if (!resume || resume.length > 64) return undefined;
-  return ctx.grace.claim(resume, bindings, Date.now());
+  return ctx.grace.claim(resume, bindings, roomNow());
 }
 
 /** New bindings (from the Auth's tokens) carry over the old ones' unacked backlog pages. */
@@ -77,7 +78,7 @@ export async function resumeSession(ctx: RoomContext, state: ConnState, entry: G
   }
   await subscribeBindings(ctx, state, state.bindings);
   if (entry.logMark === ctx.logPublishes || state.phase !== Phase.Ready) return;
-  state.catchupAt = Date.now();
+  state.catchupAt = roomNow();
   ctx.metrics.catchups.inc();
   await catchUp(ctx, state);
 }

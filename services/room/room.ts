@@ -11,6 +11,7 @@ import type { Logger } from '../../shared/log/log';
 import type { Registry } from '../../shared/metrics/metrics';
 import type { Consumer, Queue } from '../../shared/queue/queue';
 import type { RoomRegistry } from '../../shared/room-registry/room-registry';
+import { roomNow } from './clock';
 import type { RoomConfig } from './config';
 import { createTickBatcher } from './batcher';
 import { createCompactor, eventLoopLoad } from './compact';
@@ -159,7 +160,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
 
   // The one periodic timer: sweeps deadlines, scans for slow sockets, flushes touches, announces.
   function tick(): void {
-    const now = Date.now();
+    const now = roomNow();
     ctx.sweeper.sweep(now);
     ctx.grace.sweep(now);
     ctx.moved.sweep(now);
@@ -198,7 +199,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
       ephemeral: true,
     });
     started = true;
-    lastTouch = lastAnnounce = Date.now();
+    lastTouch = lastAnnounce = roomNow();
     timer = setInterval(tick, Math.min(config.sweepIntervalMs, config.touchIntervalMs, config.announceIntervalMs));
     await announce();
     log.info('room listening', { urls: urls() });

@@ -1,6 +1,6 @@
 /** Something with a deadline the sweeper watches (a connection's state). */
 export interface Sweepable {
-  /** Milliseconds since the Unix epoch; moving it later needs no call (checked lazily). */
+  /** Milliseconds on the caller's clock (the room's: clock.ts); moving it later needs no call (checked lazily). */
   deadline: number;
   /** Bucket the item sits in, -1 when not in the sweeper (owned by the sweeper). */
   bucket: number;
@@ -23,8 +23,9 @@ export interface Sweeper<T extends Sweepable> {
 export function createSweeper<T extends Sweepable>(tickMs: number, onExpire: (item: T) => void): Sweeper<T> {
   const buckets = new Map<number, Set<T>>();
   let count = 0;
-  // Buckets below this index have been swept; an item due in the past goes to this one.
-  let next = Math.floor(Date.now() / tickMs);
+  // Buckets below this index have been swept; an item due in the past goes to this one. The
+  // first sweep walks the buckets' keys (any clock: nothing assumes Date.now()).
+  let next = 0;
 
   function add(item: T): void {
     if (item.bucket >= 0) remove(item);

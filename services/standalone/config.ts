@@ -16,6 +16,7 @@ export const standaloneSchema = {
   appsFile: str('', "JSON file {apps: [...]} of apps to load ('' = none)"),
   rooms: int(1, 'room servers in this process (ports room.port, room.port + 1, ...; all free ports when room.port is 0)', 1, 16),
   centers: int(1, 'center instances in this process, sharing the queue (ports center.port, center.port + 1, ...)', 1, 16),
+  saverThread: bool(true, 'driver redis: run the saver (its Redis and MySQL work) on a worker thread of its own, off the event loop the rooms and centers share; the memory driver keeps it on the main thread'),
   demoApp: bool(true, "create the demo app (id 'demo', API key 'demo-api-key-change-me') when missing; turn off outside development"),
 };
 export type StandaloneConfig = ConfigOf<typeof standaloneSchema>;

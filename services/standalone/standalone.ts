@@ -23,6 +23,7 @@ import { loadRoomConfig, type RoomConfig } from '../room/config';
 import { createRoom, type Room } from '../room/room';
 import { saverSchema } from '../saver/config';
 import { createSaver } from '../saver/saver';
+import { createSaverThread } from '../saver/thread/saver-thread';
 import { standaloneSchema, type StandaloneConfig, type StandaloneOptions } from './config';
 import { ensureDemoApp } from './demo-app';
 
@@ -80,7 +81,8 @@ export function createStandalone(opts: StandaloneOptions, deps: StandaloneDeps):
   const log = deps.log;
   const base = { log, metrics: deps.metrics };
   const register = createRegister(loadConfig('register', registerSchema, { ...stores, ...opts.register }, env), base);
-  const saver = createSaver(loadConfig('saver', saverSchema, { ...stores, mysqlUrl: cfg.mysqlUrl, ...opts.saver }, env), base);
+  const saverConfig = loadConfig('saver', saverSchema, { ...stores, mysqlUrl: cfg.mysqlUrl, ...opts.saver }, env);
+  const saver = cfg.driver === 'redis' && cfg.saverThread ? createSaverThread(saverConfig, base) : createSaver(saverConfig, base);
   const registry: RoomRegistry = createRoomRegistry({ ...stores, log });
   const queue = createQueue({ ...stores, log });
   const directory = new Map<string, Room>();

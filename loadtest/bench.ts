@@ -51,9 +51,9 @@ const roomFigures: Scenario = async (ctx) => {
 };
 
 /**
- * The memory holds: 12 s of quiet before the ramp, after each half of it and after 10 s held: for the
- * room's two full GCs after a connect storm (room.compactQuietMs, then room.compactFollowMs) to run
- * and V8 to give the freed pages back (it does so some seconds after the GC) before each reading.
+ * The memory holds: 12 s of quiet before the ramp and after each half of it, 10 s held; each
+ * reading also waits for the room's two full GCs after a connect storm (room.compactQuietMs, then
+ * room.compactFollowMs; scenarios/hold.ts awaitCompaction), and for RSS to settle.
  */
 const holdArgs = (s: Sizes): string[] => ['--devices', String(s.roomDevices), '--connect-rate', '3000', '--duration', '10', '--settle', '12'];
 

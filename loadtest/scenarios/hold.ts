@@ -5,7 +5,8 @@
  * first connects is behind: V8's young generation and code, the allocator's first arenas) and
  * over the whole ramp (rssPerDeviceWholeBytes); every reading is taken once RSS has settled
  * (see settledRss) after --settle seconds of quiet, the same way for the baseline and the
- * gateway. For the gateway also the growth of its JS heap in use per device (from its
+ * gateway, and for the gateway once its room has run the full GCs it runs by itself after a
+ * connect storm (see awaitCompaction). For the gateway also the growth of its JS heap in use per device (from its
  * /metrics), over the whole ramp.
  */
 import type { RunContext } from '../run';
@@ -14,6 +15,10 @@ import type { RunContext } from '../run';
 const settle = { pollMs: 500, windowMs: 2000, maxMs: 10_000, toleranceBytes: 256 * 1024 } as const;
 /** prom-client's default metric, registered by the gateway with the herald_ prefix. */
 const heapMetric = 'herald_nodejs_heap_size_used_bytes';
+/** 1 while the room's full GCs after a connect storm are still to come (services/room/compact.ts). */
+const compactionDueMetric = 'herald_room_compaction_due';
+/** The longest wait for those GCs before a reading. */
+const maxCompactionWaitMs = 30_000;
 
 /** A settled RSS reading: the value, and how long it took to settle (capped at settle.maxMs). */
 interface Settled {
@@ -41,18 +46,39 @@ export async function settledRss(ctx: RunContext): Promise<Settled> {
   }
 }
 
-/** The gateway's JS heap in use (bytes) from its /metrics; null for the baseline or when unreadable. */
-export async function heapUsed(ctx: RunContext): Promise<number | null> {
+/** One value from the gateway's /metrics (the first series of the name); null for the baseline or when unreadable. */
+async function gatewayMetric(ctx: RunContext, name: string): Promise<number | null> {
   if (ctx.target.kind !== 'herald') return null;
   try {
     const res = await fetch(`${ctx.target.metricsUrl ?? ctx.target.apiUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) return null;
-    const m = new RegExp(`^${heapMetric}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(await res.text());
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(await res.text());
     return m ? Number(m[1]) : null;
   } catch (err) {
-    ctx.log(`hold: could not read ${heapMetric}: ${(err as Error).message}`);
+    ctx.log(`hold: could not read ${name}: ${(err as Error).message}`);
     return null;
   }
+}
+
+/** The gateway's JS heap in use (bytes); null for the baseline or when unreadable. */
+export const heapUsed = (ctx: RunContext): Promise<number | null> => gatewayMetric(ctx, heapMetric);
+
+/**
+ * Waits until the room has run its full GCs after the ramp (its compaction and the follow-up,
+ * which it runs by itself once connects stop; how soon depends on when it finds a quiet window),
+ * at most maxCompactionWaitMs: a reading in between would catch the storm's garbage half given
+ * back. Answers the ms waited. No wait for the baseline or a gateway without the metric.
+ */
+export async function awaitCompaction(ctx: RunContext): Promise<number> {
+  const t0 = Date.now();
+  while ((await gatewayMetric(ctx, compactionDueMetric)) === 1) {
+    if (Date.now() - t0 >= maxCompactionWaitMs || ctx.remainingMs() === 0) {
+      ctx.log(`hold: the room's GCs after the ramp did not run within ${maxCompactionWaitMs / 1000} s; reading anyway`);
+      break;
+    }
+    await ctx.sleep(500);
+  }
+  return Date.now() - t0;
 }
 
 const perDevice = (before: number | null, after: number | null, n: number): number | null =>
@@ -62,12 +88,14 @@ export async function hold(ctx: RunContext): Promise<Record<string, unknown>> {
   const { o, monitor, fleet } = ctx;
   // Every reading after the same quiet (see below); this one also lets a server just started settle.
   await ctx.sleep(o.settleMs);
+  await awaitCompaction(ctx);
   const before = await settledRss(ctx);
   const heapBefore = await heapUsed(ctx);
   const first = await ctx.ramp([0, 0.5]);
   // Quiet first, as after the hold: time for what a server does once a ramp is over (the room's
   // full GC after a connect storm, compact.ts), so both readings are taken the same way.
   await ctx.sleep(o.settleMs);
+  const midWaitMs = await awaitCompaction(ctx);
   const mid = await settledRss(ctx);
   const atMid = fleet.totalConnected();
   const ramp = await ctx.ramp([0.5, 1]);
@@ -75,6 +103,7 @@ export async function hold(ctx: RunContext): Promise<Record<string, unknown>> {
   ctx.log(`hold: ${fleet.totalConnected()} connected (${first.connected} + ${ramp.connected}); holding ${o.durationMs / 1000} s`);
   await ctx.sleep(o.durationMs);
   const rssHeld = monitor.rss();
+  const compactionWaitMs = await awaitCompaction(ctx);
   const after = await settledRss(ctx);
   const heapAfter = await heapUsed(ctx);
   const held = fleet.totalConnected();
@@ -83,7 +112,7 @@ export async function hold(ctx: RunContext): Promise<Record<string, unknown>> {
     ...ramp, devices: o.devices, connected: held, failed: first.failed + ramp.failed,
     rampSeconds: first.rampSeconds + ramp.rampSeconds, heldSeconds: o.durationMs / 1000, connectedAtEnd: held,
     rssBeforeBytes: before.rss, rssMidBytes: mid.rss, connectedAtMid: atMid, rssConnectedBytes: rssConnected, rssHeldBytes: rssHeld,
-    rssSettledBytes: after.rss, rssSettleMs: after.settleMs,
+    rssSettledBytes: after.rss, rssSettleMs: after.settleMs, compactionWaitMidMs: midWaitMs, compactionWaitMs,
     rssPerDeviceBytes: perDevice(mid.rss, after.rss, held - atMid),
     rssPerDeviceWholeBytes: perDevice(before.rss, after.rss, held),
     heapUsedBeforeBytes: heapBefore, heapUsedAfterBytes: heapAfter, heapUsedPerDeviceBytes: perDevice(heapBefore, heapAfter, held),

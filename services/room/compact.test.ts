@@ -141,3 +141,22 @@ test('a room runs a full GC and its follow-up after a storm of connects and clos
     await h.stop();
   }
 });
+
+test('due() is true from a storm until its follow-up GC has run, and false at rest', () => {
+  const c = createCompactor({ afterChanges: 1000, quietMs: 1000, followMs: 3000 }, () => undefined, () => 0);
+  let now = 0;
+  const tick = (): number | undefined => c.tick((now += 1000));
+  assert.equal(c.due(), true, 'the one after start is due');
+  assert.equal(typeof tick(), 'number');
+  assert.equal(c.due(), true, 'its follow-up is still to come');
+  for (let s = 0; s < 2; s++) assert.equal(tick(), undefined);
+  assert.equal(typeof tick(), 'number', 'the follow-up');
+  assert.equal(c.due(), false, 'at rest');
+  for (let i = 0; i < 999; i++) c.changed();
+  assert.equal(c.due(), false, 'under afterChanges');
+  c.changed();
+  assert.equal(c.due(), true, 'a storm of afterChanges');
+  const none = createCompactor({ afterChanges: 0, quietMs: 1000, followMs: 3000 }, () => undefined, () => 0);
+  none.changed();
+  assert.equal(none.due(), false, 'compaction off: never due');
+});

@@ -13,6 +13,8 @@ export interface Compactor {
   changed(): void;
   /** Called by the room's tick: compacts when due; answers the pause in ms, or undefined. */
   tick(now: number): number | undefined;
+  /** A compaction or its follow-up is still to come (the storm's garbage is not given back yet). */
+  due(): boolean;
 }
 
 export interface CompactOptions {
@@ -88,5 +90,6 @@ export function createCompactor(o: CompactOptions, gc: () => void, load: () => n
       if (o.followMs > 0) followAt = now + o.followMs;
       return collect();
     },
+    due: () => followAt > 0 || (o.afterChanges > 0 && changes >= o.afterChanges),
   };
 }

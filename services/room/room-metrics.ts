@@ -45,6 +45,8 @@ export interface RoomMetrics {
   kicks: Counter.Internal;
   /** Full GCs after a connect storm (compact.ts), by pause. */
   compactions: Histogram.Internal<string>;
+  /** 1 while a compaction or its follow-up is still to come (set each tick). */
+  compactionDue: Gauge.Internal<string>;
 }
 
 function children<K extends string>(c: Counter<string>, label: string, keys: readonly K[], room: string): Children<K> {
@@ -86,5 +88,6 @@ export function createRoomMetrics(registry: Registry, roomId: string): RoomMetri
     graceSessions: gauge(registry, 'herald_room_grace_sessions', 'Dropped sessions kept for a resume', ['room']).labels({ room }),
     kicks: counter(registry, 'herald_room_kicks_total', 'Connections closed by kick', ['room']).labels({ room }),
     compactions: histogram(registry, 'herald_room_compaction_seconds', 'Full GCs after a connect storm, by pause', ['room']).labels({ room }),
+    compactionDue: gauge(registry, 'herald_room_compaction_due', 'A full GC after a connect storm is still to come (1) or not (0)', ['room']).labels({ room }),
   };
 }

@@ -168,6 +168,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     slowScan.scan(now);
     const paused = ctx.compactor.tick(now);
     if (paused !== undefined) ctx.metrics.compactions.observe(paused / 1000);
+    ctx.metrics.compactionDue.set(ctx.compactor.due() ? 1 : 0);
     if (now - lastTouch >= config.touchIntervalMs) {
       lastTouch = now;
       void flushRefs(ctx, 'touch', takeTouches(ctx));

@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSock
 import { decodeClientFrame, FrameError, type ClientFrame } from '../../shared/protocol/codec';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
 import { roomNow } from './clock';
-import { closeConn, failConn, Lag, Phase, sendFrame, type ConnSlot, type ConnState, type RoomContext } from './context';
+import { closeConn, failConn, Phase, sendFrame, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { leaveBindings } from './resume';
 import { handleAck, handleAuth, handleBind, handleUnbind } from './session';
 import { onDrain } from './slow';
@@ -37,10 +37,7 @@ function newState(ctx: RoomContext): ConnState {
     touched: false,
     network: 'unknown',
     platform: '',
-    slowSince: 0,
-    lag: Lag.None,
-    dropped: false,
-    catchupAt: 0,
+    slow: undefined,
     logMark: 0,
     closeReason: '',
     deadline: 0,

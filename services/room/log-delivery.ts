@@ -1,5 +1,5 @@
 import type { LogEntry } from '../../shared/contracts/saver';
-import { DROPPED, Lag, logKey, notePressure, Phase, type Binding, type ConnState, type RoomContext } from './context';
+import { DROPPED, Lag, lagOf, logKey, notePressure, Phase, type Binding, type ConnState, type RoomContext } from './context';
 import { rememberEntries } from './log-ids';
 import { encodePush } from './push-frame';
 import { keepUnacked } from './unacked';
@@ -48,7 +48,7 @@ export function writeLogEntries(ctx: RoomContext, state: ConnState, entries: Log
   ctx.metrics.framesOut.push.inc(written);
   ctx.metrics.pushesSent.inc(written);
   const complete = written === entries.length;
-  if (!complete) notePressure(state, Date.now());
-  if (state.lag !== Lag.None) raiseLimits(state, reached);
+  if (!complete) notePressure(state);
+  if (lagOf(state) !== Lag.None) raiseLimits(state, reached);
   return complete;
 }

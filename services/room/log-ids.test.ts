@@ -6,7 +6,7 @@ import { createLogIds, splitAcks } from './log-ids';
 function conn(lag: Lag = Lag.None): ConnState {
   return {
     id: 'c', phase: Phase.Ready, ws: null, sessionId: 's', silenceMs: 0, tokens: 0, refillAt: 0, touched: false,
-    network: 'unknown', platform: '', slowSince: 0, lag, dropped: false, catchupAt: 0, logMark: 0, closeReason: '', deadline: 0, bucket: -1,
+    network: 'unknown', platform: '', slow: lag === Lag.None ? undefined : { since: 0, lag, dropped: false, catchupAt: 0 }, logMark: 0, closeReason: '', deadline: 0, bucket: -1,
     bindings: [{ app: 'a', device: 'd1' }, { app: 'b', device: 'd2' }],
   };
 }

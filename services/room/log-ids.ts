@@ -1,5 +1,5 @@
 import type { LogAck, LogEntry } from '../../shared/contracts/saver';
-import { Lag, logKey, type ConnState } from './context';
+import { Lag, lagOf, logKey, type ConnState } from './context';
 
 /** Where a broadcast/topic message sits: its app, log ('' = broadcast, else the topic) and seq. */
 export interface LogRef {
@@ -65,7 +65,7 @@ export interface SplitAcks {
 
 /** False for a log ack that could move a lagging connection's watermark over a skipped entry. */
 function safeToAck(state: ConnState, ref: LogRef): boolean {
-  if (state.lag === Lag.None) return true;
+  if (lagOf(state) === Lag.None) return true;
   const limit = state.ackLimits?.get(logKey(ref.app, ref.log));
   return limit !== undefined && ref.seq <= limit;
 }

@@ -1,7 +1,7 @@
 import type { Session } from '../../shared/contracts/register';
 import { shouldReconnect } from '../../shared/protocol/codes';
 import { roomNow } from './clock';
-import { Lag, Phase, refsOf, writeFrame, type Binding, type ConnState, type RoomContext } from './context';
+import { Lag, lagOf, Phase, refsOf, slowOf, writeFrame, type Binding, type ConnState, type RoomContext } from './context';
 import type { GraceEntry } from './grace';
 import { catchUp } from './slow';
 import { closeCodeName, reportOffline } from './status';
@@ -32,7 +32,7 @@ export function leaveBindings(ctx: RoomContext, state: ConnState, code: number):
     connId: state.id,
     bindings: state.bindings,
     unacked: state.unacked,
-    logMark: state.lag === Lag.None ? state.logMark : -1,
+    logMark: lagOf(state) === Lag.None ? state.logMark : -1,
     reason,
     deadline: roomNow() + ctx.config.graceMs,
     bucket: -1,
@@ -78,7 +78,7 @@ export async function resumeSession(ctx: RoomContext, state: ConnState, entry: G
   }
   await subscribeBindings(ctx, state, state.bindings);
   if (entry.logMark === ctx.logPublishes || state.phase !== Phase.Ready) return;
-  state.catchupAt = roomNow();
+  slowOf(state).catchupAt = roomNow();
   ctx.metrics.catchups.inc();
   await catchUp(ctx, state);
 }

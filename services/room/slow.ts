@@ -1,7 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { CloseCode } from '../../shared/protocol/codes';
 import { roomNow } from './clock';
-import { closeConn, isClosed, Lag, notePressure, Phase, type ConnSlot, type ConnState, type RoomContext } from './context';
+import { closeConn, isClosed, Lag, notePressure, Phase, slowOf, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { deliverPending } from './delivery';
 import { loadLogs, writeLogEntries } from './log-delivery';
 
@@ -18,24 +18,25 @@ import { loadLogs, writeLogEntries } from './log-delivery';
 
 /** Reads the log entries a lagging connection may have missed and writes them. */
 export async function catchUp(ctx: RoomContext, state: ConnState): Promise<void> {
-  state.lag = Lag.CatchingUp;
+  const slow = slowOf(state);
+  slow.lag = Lag.CatchingUp;
   state.logMark = ctx.logPublishes;
-  const inbox = state.dropped;
-  state.dropped = false;
+  const inbox = slow.dropped;
+  slow.dropped = false;
   const bindings = state.bindings;
   try {
     const logs = await loadLogs(ctx, state, bindings);
     if (isClosed(state)) return;
     // Everything from the watermarks up written, and nothing skipped meanwhile: caught up.
-    if (writeLogEntries(ctx, state, logs.flat()) && state.lag === Lag.CatchingUp) {
-      state.lag = Lag.None;
+    if (writeLogEntries(ctx, state, logs.flat()) && slow.lag === Lag.CatchingUp) {
+      slow.lag = Lag.None;
       state.ackLimits = undefined;
     }
     if (inbox) await deliverPending(ctx, state, bindings, { inbox: true, logs: false });
   } catch (err) {
     // Try again at a later drain or scan.
-    if (state.lag === Lag.CatchingUp) state.lag = Lag.Missed;
-    if (inbox) state.dropped = true;
+    if (slow.lag === Lag.CatchingUp) slow.lag = Lag.Missed;
+    if (inbox) slow.dropped = true;
     ctx.metrics.errors.inc();
     ctx.log.warn('log catch-up failed', { conn: state.id, err });
   }
@@ -43,9 +44,10 @@ export async function catchUp(ctx: RoomContext, state: ConnState): Promise<void>
 
 /** Starts a catch-up when the socket lags, is well under the limit and its rate limit allows. */
 function maybeCatchUp(ctx: RoomContext, state: ConnState, buffered: number, now: number): void {
-  if (state.lag !== Lag.Missed || buffered >= ctx.config.maxBackpressure / 2) return;
-  if (now - state.catchupAt < ctx.config.catchupIntervalMs) return;
-  state.catchupAt = now;
+  const slow = state.slow;
+  if (slow === undefined || slow.lag !== Lag.Missed || buffered >= ctx.config.maxBackpressure / 2) return;
+  if (now - slow.catchupAt < ctx.config.catchupIntervalMs) return;
+  slow.catchupAt = now;
   ctx.metrics.catchups.inc();
   void catchUp(ctx, state);
 }
@@ -56,13 +58,14 @@ export function onDrain(ctx: RoomContext, ws: WebSocket<ConnSlot>): void {
   if (state.phase !== Phase.Ready) return;
   const now = roomNow();
   const buffered = ws.getBufferedAmount();
-  if (buffered > ctx.config.maxBackpressure) return notePressure(state, now);
+  if (buffered > ctx.config.maxBackpressure) return notePressure(state);
   // It had a backlog: a logged publish since its mark may have been skipped.
   if (state.logMark !== ctx.logPublishes) {
     state.logMark = ctx.logPublishes;
-    if (state.lag === Lag.None) state.lag = Lag.Missed;
+    const slow = slowOf(state);
+    if (slow.lag === Lag.None) slow.lag = Lag.Missed;
   }
-  state.slowSince = 0;
+  if (state.slow) state.slow.since = 0;
   maybeCatchUp(ctx, state, buffered, now);
 }
 
@@ -72,11 +75,11 @@ function check(ctx: RoomContext, state: ConnState, now: number): void {
   if (state.phase !== Phase.Ready || !ws) return;
   const buffered = ws.getBufferedAmount();
   if (buffered > ctx.config.maxBackpressure) {
-    notePressure(state, now);
-    if (now - state.slowSince >= ctx.config.slowConsumerMs) closeConn(state, CloseCode.SlowConsumer, 'slow consumer');
+    notePressure(state);
+    if (now - slowOf(state).since >= ctx.config.slowConsumerMs) closeConn(state, CloseCode.SlowConsumer, 'slow consumer');
     return;
   }
-  state.slowSince = 0;
+  if (state.slow) state.slow.since = 0;
   maybeCatchUp(ctx, state, buffered, now);
 }
 

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { decodeClientFrame, FrameError, type ClientFrame } from '../../shared/protocol/codec';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
-import { roomNow } from './clock';
+import { clockNow } from '../../shared/lifecycle/clock';
 import { closeConn, failConn, Phase, sendFrame, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { leaveBindings } from './resume';
 import { handleAck, handleAuth, handleBind, handleUnbind } from './session';
@@ -62,7 +62,7 @@ function upgrade(ctx: RoomContext, res: HttpResponse, req: HttpRequest, context:
 
 function open(ctx: RoomContext, ws: WebSocket<ConnSlot>): void {
   const state = ws.getUserData().conn;
-  const now = roomNow();
+  const now = clockNow();
   state.ws = ws;
   state.refillAt = now;
   state.deadline = now + ctx.config.authTimeoutMs;
@@ -89,7 +89,7 @@ function close(ctx: RoomContext, ws: WebSocket<ConnSlot>, code: number): void {
 /** Token bucket: false when the connection sent more than burst + rate * elapsed frames. */
 function takeToken(ctx: RoomContext, state: ConnState, now: number): boolean {
   const { rateLimitPerSecond: rate, rateLimitBurst: burst } = ctx.config;
-  // rate frames/s is rate thousandths per ms of the room's clock (both whole numbers).
+  // rate frames/s is rate thousandths per ms of the process clock (both whole numbers).
   state.tokens = Math.min(burst * MILLI, state.tokens + (now - state.refillAt) * rate);
   state.refillAt = now;
   if (state.tokens < MILLI) return false;
@@ -165,7 +165,7 @@ function message(ctx: RoomContext, ws: WebSocket<ConnSlot>, data: ArrayBuffer, i
   const state = ws.getUserData().conn;
   try {
     if (state.phase === Phase.Closed) return;
-    const now = roomNow();
+    const now = clockNow();
     const frame = admit(ctx, state, data, isBinary, now);
     if (!frame) return;
     if (state.phase === Phase.Ready) {

@@ -7,7 +7,7 @@ import type { Delivery, SaverService } from '../../shared/contracts/saver';
 import type { Logger } from '../../shared/log/log';
 import { encodeServerFrame, type ServerFrameInit } from '../../shared/protocol/codec';
 import type { ErrorCode } from '../../shared/protocol/codes';
-import { roomNow } from './clock';
+import { clockNow } from '../../shared/lifecycle/clock';
 import type { TickBatcher } from './batcher';
 import type { Compactor } from './compact';
 import type { RoomConfig } from './config';
@@ -55,7 +55,7 @@ export interface ConnSlot {
 /**
  * Per-connection state (ConnSlot.conn), a plain object of a few fields. The deadline is
  * the auth deadline before Auth and the heartbeat deadline after; any frame moves it. Times are
- * on the room's clock (clock.ts): small integers, so no field holds a boxed number.
+ * on the process clock (shared/lifecycle/clock.ts): small integers, so no field holds a boxed number.
  */
 export interface ConnState extends Sweepable {
   id: string;
@@ -66,7 +66,7 @@ export interface ConnState extends Sweepable {
   bindings: Binding[];
   /** Silence allowed before a heartbeat close, ms (heartbeat * (misses + 1)). */
   silenceMs: number;
-  /** Rate-limit token bucket: thousandths of a frame left, last refill (room clock, ms: clock.ts). */
+  /** Rate-limit token bucket: thousandths of a frame left, last refill (process clock, ms). */
   tokens: number;
   refillAt: number;
   /** Queued for the next register.touch batch. */
@@ -97,12 +97,12 @@ export interface ConnState extends Sweepable {
  * slowOf): most sockets never lag, and four fields fewer on every connection is 24 B each.
  */
 export interface SlowState {
-  /** When the socket was first seen over maxBackpressure (room clock, ms), 0 when it is not. */
+  /** When the socket was first seen over maxBackpressure (process clock, ms), 0 when it is not. */
   since: number;
   lag: Lag;
   /** A push write was dropped by uWS (over maxBackpressure): the catch-up reloads the inbox too. */
   dropped: boolean;
-  /** Start of the last log catch-up (room clock, ms), for its rate limit. */
+  /** Start of the last log catch-up (process clock, ms), for its rate limit. */
   catchupAt: number;
 }
 
@@ -207,7 +207,7 @@ export function writeFrame(ctx: RoomContext, state: ConnState, bytes: Uint8Array
 /** Records that a socket is over maxBackpressure: it may miss publishes; the slow scan times it. */
 export function notePressure(state: ConnState, dropped = false): void {
   const slow = slowOf(state);
-  if (slow.since === 0) slow.since = roomNow();
+  if (slow.since === 0) slow.since = clockNow();
   slow.lag = Lag.Missed;
   if (dropped) slow.dropped = true;
 }

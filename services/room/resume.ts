@@ -1,6 +1,6 @@
 import type { Session } from '../../shared/contracts/register';
 import { shouldReconnect } from '../../shared/protocol/codes';
-import { roomNow } from './clock';
+import { clockNow } from '../../shared/lifecycle/clock';
 import { Lag, lagOf, Phase, refsOf, slowOf, writeFrame, type Binding, type ConnState, type RoomContext } from './context';
 import type { GraceEntry } from './grace';
 import { catchUp } from './slow';
@@ -34,7 +34,7 @@ export function leaveBindings(ctx: RoomContext, state: ConnState, code: number):
     unacked: state.unacked,
     logMark: lagOf(state) === Lag.None ? state.logMark : -1,
     reason,
-    deadline: roomNow() + ctx.config.graceMs,
+    deadline: clockNow() + ctx.config.graceMs,
     bucket: -1,
   };
   ctx.grace.keep(entry);
@@ -50,7 +50,7 @@ export function endGrace(ctx: RoomContext, entry: GraceEntry, reason = entry.rea
 /** Auth.resume: the grace entry of that session id when the tokens name its apps and devices; it leaves the map. */
 export function claimGrace(ctx: RoomContext, resume: string | null | undefined, bindings: Binding[]): GraceEntry | undefined {
   if (!resume || resume.length > 64) return undefined;
-  return ctx.grace.claim(resume, bindings, roomNow());
+  return ctx.grace.claim(resume, bindings, clockNow());
 }
 
 /** New bindings (from the Auth's tokens) carry over the old ones' unacked backlog pages. */
@@ -78,7 +78,7 @@ export async function resumeSession(ctx: RoomContext, state: ConnState, entry: G
   }
   await subscribeBindings(ctx, state, state.bindings);
   if (entry.logMark === ctx.logPublishes || state.phase !== Phase.Ready) return;
-  slowOf(state).catchupAt = roomNow();
+  slowOf(state).catchupAt = clockNow();
   ctx.metrics.catchups.inc();
   await catchUp(ctx, state);
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/log/log';
 import type { Registry } from '../../shared/metrics/metrics';
 import type { Consumer, Queue } from '../../shared/queue/queue';
 import type { RoomRegistry } from '../../shared/room-registry/room-registry';
-import { roomNow } from './clock';
+import { clockNow } from '../../shared/lifecycle/clock';
 import type { RoomConfig } from './config';
 import { createTickBatcher } from './batcher';
 import { createCompactor, eventLoopLoad } from './compact';
@@ -160,7 +160,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
 
   // The one periodic timer: sweeps deadlines, scans for slow sockets, flushes touches, announces.
   function tick(): void {
-    const now = roomNow();
+    const now = clockNow();
     ctx.sweeper.sweep(now);
     ctx.grace.sweep(now);
     ctx.moved.sweep(now);
@@ -200,7 +200,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
       ephemeral: true,
     });
     started = true;
-    lastTouch = lastAnnounce = roomNow();
+    lastTouch = lastAnnounce = clockNow();
     timer = setInterval(tick, Math.min(config.sweepIntervalMs, config.touchIntervalMs, config.announceIntervalMs));
     await announce();
     log.info('room listening', { urls: urls() });

@@ -2,7 +2,7 @@ import type { Session } from '../../shared/contracts/register';
 import type { ClientFrame } from '../../shared/protocol/codec';
 import { randomBase64url } from '../../shared/random/random-pool';
 import { CloseCode, ErrorCode } from '../../shared/protocol/codes';
-import { roomNow } from './clock';
+import { clockNow } from '../../shared/lifecycle/clock';
 import { checkToken, checkTokens, negotiateHeartbeat, networkName, type TokenRefusal } from './auth';
 import { failConn, isClosed, Phase, refsOf, sendFrame, type Binding, type ConnState, type RoomContext } from './context';
 import { deliverPending, drainedBacklogs } from './delivery';
@@ -123,7 +123,7 @@ function authenticated(ctx: RoomContext, state: ConnState, seq: number, bindings
   state.bindings = bindings;
   state.sessionId = entry ? entry.sessionId : randomBase64url(16);
   state.silenceMs = heartbeat * 1000 * (ctx.config.heartbeatMisses + 1);
-  state.deadline = roomNow() + state.silenceMs;
+  state.deadline = clockNow() + state.silenceMs;
   // The heartbeat deadline may be earlier than the auth deadline: move it to its bucket.
   ctx.sweeper.add(state);
   state.phase = Phase.Ready;
@@ -144,7 +144,7 @@ export async function handleAuth(ctx: RoomContext, state: ConnState, seq: number
   state.network = networkName(auth.network);
   state.platform = platformOf(auth.platform);
   const entry = claimGrace(ctx, auth.resume, bindings);
-  if (entry) ctx.moved.add(entry.connId, state, entry, roomNow());
+  if (entry) ctx.moved.add(entry.connId, state, entry, clockNow());
   try {
     if (!(await registerLive(ctx, state, bindings, entry?.connId))) {
       if (entry) {

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { CloseCode } from '../../shared/protocol/codes';
-import { roomNow } from './clock';
+import { clockNow } from '../../shared/lifecycle/clock';
 import { closeConn, isClosed, Lag, notePressure, Phase, slowOf, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { deliverPending } from './delivery';
 import { loadLogs, writeLogEntries } from './log-delivery';
@@ -56,7 +56,7 @@ function maybeCatchUp(ctx: RoomContext, state: ConnState, buffered: number, now:
 export function onDrain(ctx: RoomContext, ws: WebSocket<ConnSlot>): void {
   const state = ws.getUserData().conn;
   if (state.phase !== Phase.Ready) return;
-  const now = roomNow();
+  const now = clockNow();
   const buffered = ws.getBufferedAmount();
   if (buffered > ctx.config.maxBackpressure) return notePressure(state);
   // It had a backlog: a logged publish since its mark may have been skipped.

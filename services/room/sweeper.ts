@@ -1,6 +1,6 @@
 /** Something with a deadline the sweeper watches (a connection's state). */
 export interface Sweepable {
-  /** Milliseconds on the caller's clock (the room's: clock.ts); moving it later needs no call (checked lazily). */
+  /** Milliseconds on the caller's clock (the room's: shared/lifecycle/clock.ts); moving it later needs no call (checked lazily). */
   deadline: number;
   /** Bucket the item sits in, -1 when not in the sweeper (owned by the sweeper). */
   bucket: number;

@@ -1,4 +1,5 @@
 import type { Session, SessionRef, SessionStore } from '../../../shared/contracts/register';
+import { clockNow, fromClock, toClock } from '../../../shared/lifecycle/clock';
 import { newEpoch } from './epoch';
 import { createMemoryTagIndex } from './memory-tag-index';
 import { DEFAULT_SESSION_TTL_SECONDS, DEFAULT_USER_TTL_SECONDS, checkId, checkIds, checkRefs, checkSessions, ttlMs } from './validate';
@@ -11,18 +12,14 @@ export interface MemorySessionStoreOptions {
 }
 
 /**
- * A stored session (see stored()): one object per device. Its times are ms on the store's clock
- * (storeNow), small integers that V8 keeps in the object's fields as they are: ms since the
- * epoch are not, and each such field held a boxed number of its own (16 B; 2 per device).
+ * A stored session (see stored()): one object per device. Its times are ms on the process clock
+ * (shared/lifecycle/clock.ts), small integers that V8 keeps in the object's fields as they are:
+ * ms since the epoch are not, and each such field held a boxed number of its own (16 B each).
  */
 type Entry = Omit<Session, 'since'> & { at: number; exp: number };
 
-/** The store's clock origin: a day before load, so the clock stays a small integer for 23 days. */
-const origin = Date.now() - 86_400_000;
-// Math.floor: a difference of boxed numbers stays boxed however whole its value.
-const storeNow = (): number => Math.floor(Date.now() - origin);
 
-/** The sessions of one app: device -> entry, user -> (device -> expiry on the store's clock). */
+/** The sessions of one app: device -> entry, user -> (device -> expiry on the process clock). */
 interface AppSessions {
   devices: Map<string, Entry>;
   users: Map<string, Map<string, number>>;
@@ -37,7 +34,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
   const sessionTtl = ttlMs(opts.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS, 'sessionTtlSeconds');
   const userTtl = ttlMs(opts.userTtlSeconds, DEFAULT_USER_TTL_SECONDS, 'userTtlSeconds');
   const apps = new Map<string, AppSessions>();
-  let nextSweep = storeNow() + sessionTtl;
+  let nextSweep = clockNow() + sessionTtl;
   let closed = false;
   const epoch = newEpoch();
 
@@ -104,7 +101,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
     async register(sessions) {
       assertOpen();
       checkSessions(sessions);
-      const now = storeNow();
+      const now = clockNow();
       sweep(now);
       const replaced: Session[] = [];
       for (const s of sessions) {
@@ -116,7 +113,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
     async unregister(refs) {
       assertOpen();
       checkRefs('unregister', refs);
-      const now = storeNow();
+      const now = clockNow();
       for (const r of refs) {
         const e = matching(r, now);
         if (e) drop(e);
@@ -125,7 +122,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
     async touch(refs) {
       assertOpen();
       checkRefs('touch', refs);
-      const now = storeNow();
+      const now = clockNow();
       for (const r of refs) {
         const e = matching(r, now);
         if (e) e.exp = now + sessionTtl;
@@ -135,7 +132,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
       assertOpen();
       checkId('lookupDevices', 'app', app);
       checkIds('lookupDevices', 'devices', devices);
-      const now = storeNow();
+      const now = clockNow();
       const out: Session[] = [];
       for (const d of new Set(devices)) {
         const e = live(app, d, now);
@@ -147,7 +144,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
       assertOpen();
       checkId('userDevices', 'app', app);
       checkIds('userDevices', 'users', users);
-      const now = storeNow();
+      const now = clockNow();
       const out: { user: string; device: string }[] = [];
       const a = apps.get(app);
       for (const user of new Set(users)) {
@@ -158,7 +155,7 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
     async listRoom(roomId) {
       assertOpen();
       checkId('listRoom', 'roomId', roomId);
-      const now = storeNow();
+      const now = clockNow();
       const out: Session[] = [];
       // A scan, not an index by room: a standalone process has one room, and an index entry per
       // session (a Set's) cost more than the session itself.
@@ -200,12 +197,12 @@ export function createMemorySessionStore(opts: MemorySessionStoreOptions = {}): 
  * shape. Adding optional fields one by one gives each entry a properties store of its own.
  */
 function stored(s: Session, exp: number): Entry {
-  return { app: s.app, device: s.device, user: s.user || undefined, roomId: s.roomId, connId: s.connId, at: Math.floor(s.since - origin), platform: s.platform || undefined, network: s.network || undefined, exp };
+  return { app: s.app, device: s.device, user: s.user || undefined, roomId: s.roomId, connId: s.connId, at: toClock(s.since), platform: s.platform || undefined, network: s.network || undefined, exp };
 }
 
 /** The Session an entry holds, with only the fields that are set: callers can't change what the store holds. */
 function copy(s: Entry): Session {
-  const out: Session = { app: s.app, device: s.device, roomId: s.roomId, connId: s.connId, since: s.at + origin };
+  const out: Session = { app: s.app, device: s.device, roomId: s.roomId, connId: s.connId, since: fromClock(s.at) };
   if (s.user) out.user = s.user;
   if (s.platform) out.platform = s.platform;
   if (s.network) out.network = s.network;

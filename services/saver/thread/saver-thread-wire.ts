@@ -22,29 +22,4 @@ export type FromWorker =
   | { replies: Reply[] }
   | { started: true }
   | { failed: string }
-  | { metrics: number; json: WireMetric[] }
-  | { stopped: true };
-
-export interface TurnBatch<T> {
-  add(item: T): void;
-  /** Sends what was collected now (e.g. before a message that must come after it). */
-  flush(): void;
-}
-
-/** Collects items until the end of this event-loop turn, then sends them in one go. */
-export function turnBatch<T>(send: (items: T[]) => void): TurnBatch<T> {
-  let items: T[] = [];
-  const flush = (): void => {
-    if (items.length === 0) return;
-    const out = items;
-    items = [];
-    send(out);
-  };
-  return {
-    add(item) {
-      items.push(item);
-      if (items.length === 1) setImmediate(flush);
-    },
-    flush,
-  };
-}
+  | { metrics: number; json: WireMetric[] };

@@ -6,7 +6,8 @@ import type { Registry } from '../../../shared/metrics/metrics';
 import type { SaverConfig } from '../config';
 import type { SaverDeps } from '../saver';
 import { SaverInputError } from '../validate';
-import { saverMethods, turnBatch, type Call, type FromWorker, type Reply, type SaverMethod, type ToWorker, type WireMetric } from './saver-thread-wire';
+import { turnBatch } from '../../../shared/batching/turn-batch';
+import { saverMethods, type Call, type FromWorker, type Reply, type SaverMethod, type ToWorker, type WireMetric } from './saver-thread-wire';
 
 interface Waiter {
   resolve: (value: unknown) => void;
@@ -174,15 +175,17 @@ function workerMetrics(post: (msg: ToWorker) => void, up: () => boolean) {
       asked.set(id, resolve);
       post({ metrics: id });
       // A dead thread never answers: the scrape goes on without its figures.
-      setTimeout(() => asked.get(id)?.([]), 1000).unref();
+      setTimeout(() => answer(id, []), 1000).unref();
     }).finally(() => setImmediate(() => (current = undefined))));
   };
 
+  function answer(id: number, json: WireMetric[]): void {
+    asked.get(id)?.(json);
+    asked.delete(id);
+  }
+
   return {
-    answer(id: number, json: WireMetric[]): void {
-      asked.get(id)?.(json);
-      asked.delete(id);
-    },
+    answer,
     /** Registers one proxy per metric the worker has, each reading the worker's current value. */
     async register(registry: Registry): Promise<void> {
       for (const m of await fetchAll()) {

@@ -8,7 +8,8 @@ import { createRegistry } from '../../../shared/metrics/metrics';
 import type { SaverConfig } from '../config';
 import { createSaver } from '../saver';
 import { SaverInputError } from '../validate';
-import { turnBatch, type Call, type FromWorker, type Reply, type ToWorker } from './saver-thread-wire';
+import { turnBatch } from '../../../shared/batching/turn-batch';
+import { type Call, type FromWorker, type Reply, type ToWorker } from './saver-thread-wire';
 
 function serve(port: MessagePort, config: SaverConfig): void {
   const metrics = createRegistry(false);
@@ -33,9 +34,9 @@ function serve(port: MessagePort, config: SaverConfig): void {
   port.on('message', (msg: ToWorker) => {
     if ('calls' in msg) for (const c of msg.calls) run(c);
     else if ('metrics' in msg) void metrics.getMetricsAsJSON().then((json) => post({ metrics: msg.metrics, json }));
+    // Stop: the replies still collected go out, then the port closes and the thread exits.
     else void saver.stop().finally(() => {
       reply.flush();
-      post({ stopped: true });
       port.close();
     });
   });

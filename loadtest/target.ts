@@ -207,12 +207,12 @@ export async function startBareUws(nodeFlags: readonly string[] = [], readyMs = 
   }
 }
 
-/** A server the user started: nothing to stop. */
 /** The room's own /metrics base URL: it serves them on the port of its sockets. */
 export function roomMetricsUrl(roomUrl: string): string {
   return roomUrl.replace(/^ws(s?):/, 'http$1:').replace(/\/ws$/, '');
 }
 
+/** A server the user started: nothing to stop. */
 export function givenTarget(roomUrl: string, apiUrl: string, pid?: number): Target {
   // The room's metrics, not the center's: in a cluster they are different processes.
   return { kind: 'herald', roomUrl, apiUrl, metricsUrl: roomMetricsUrl(roomUrl), pid, stderrLines: () => 0, stop: async () => 0 };

@@ -6,8 +6,8 @@
  * over the whole ramp (rssPerDeviceWholeBytes); every reading is taken once RSS has settled
  * (see settledRss) after --settle seconds of quiet, the same way for the baseline and the
  * gateway, and for the gateway once its room has run the full GCs it runs by itself after a
- * connect storm (see awaitCompaction). For the gateway also the growth of its JS heap in use per device (from its
- * /metrics), over the whole ramp.
+ * connect storm (see awaitCompaction). For the gateway also the growth of its JS heap in use
+ * per device (from its /metrics), over the whole ramp.
  */
 import type { RunContext } from '../run';
 

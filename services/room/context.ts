@@ -177,7 +177,6 @@ export interface RoomContext extends RoomDeps {
   upstreams: TickBatcher<PendingUpstream>;
 }
 
-/** True once the close handler ran (a function, so TS does not narrow phase across awaits). */
 /**
  * The connection a delivery or kick names: by its id, or, for the old id of a session that
  * resumed on a new connection since it was looked up, the connection that took it over.
@@ -186,6 +185,7 @@ export function connById(ctx: RoomContext, connId: string): ConnState | undefine
   return ctx.conns.get(connId) ?? ctx.moved.ready(connId);
 }
 
+/** True once the close handler ran (a function, so TS does not narrow phase across awaits). */
 export function isClosed(state: ConnState): boolean {
   return state.phase === Phase.Closed;
 }

@@ -1,11 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { asyncOpenFds } from './open-fds';
 
 export { Registry };
 
 /** A registry for one process (standalone shares one among all six services). */
 export function createRegistry(withDefaults = false): Registry {
   const registry = new Registry();
-  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+  if (withDefaults) {
+    collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+    asyncOpenFds(registry);
+  }
   return registry;
 }
 

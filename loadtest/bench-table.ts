@@ -98,7 +98,7 @@ function redisRows(f: BenchFigures): Row[] {
   const sustained = get(f.unicast, 'acceptedPerSecond');
   const delivered = get(f.unicast, 'totalDeliveries');
   const secs = get(f.unicast, 'pushSeconds');
-  const p99 = get(f.p99, 'latencyP99Ms');
+  const p99 = get(f.p99, 'latencyP99AfterWarmupMs');
   const lost = get(f.churn, 'lost');
   const missing = get(f.unicast, 'missing');
   return [
@@ -108,8 +108,12 @@ function redisRows(f: BenchFigures): Row[] {
       baseline: '-', verdict: verdict(sustained === undefined ? undefined : sustained >= 10_000),
     },
     {
-      figure: `unicast p99 API-to-device at 5,000/s (achieved ${fmt(get(f.p99, 'acceptedPerSecond'), '/s')})`, target: '<= 50 ms',
-      measured: p99 === undefined ? '-' : `${p99} ms (p50 ${get(f.p99, 'latencyP50Ms') ?? '-'} ms; 2nd half p99 ${get(f.p99, 'latencyP99SecondHalfMs') ?? '-'} ms)`,
+      figure: `unicast p99 API-to-device at 5,000/s, after ${fmt(get(f.p99, 'warmupSeconds'))} s of warm-up (achieved ${fmt(get(f.p99, 'acceptedPerSecond'), '/s')})`,
+      target: '<= 50 ms',
+      measured:
+        p99 === undefined
+          ? '-'
+          : `${p99} ms (p50 ${get(f.p99, 'latencyP50AfterWarmupMs') ?? '-'} ms; 2nd half p99 ${get(f.p99, 'latencyP99SecondHalfMs') ?? '-'} ms; warm-up included p99 ${get(f.p99, 'latencyP99Ms') ?? '-'} ms)`,
       baseline: '-',
       verdict: verdict(p99 === undefined ? undefined : p99 <= 50),
     },

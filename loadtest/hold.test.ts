@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { parseOptions, type LoadOptions } from './options';
 import { runLoad } from './run';
 import { hold } from './scenarios/hold';
+import { unicast } from './scenarios/unicast';
 
 describe('loadtest', () => {
   test('hold: 20 devices for 2 s against a standalone child writes a JSON result and an HTML report', async () => {
@@ -31,6 +32,31 @@ describe('loadtest', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('unicast --warmup: the warm-up pushes arrive but stay out of the latency figures', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-loadtest-'));
+    try {
+      const o = parseOptions(['unicast', '--devices', '20', '--rate', '100', '--duration', '2', '--warmup', '1', '--report', dir, '--deadline', '90']) as LoadOptions;
+      const lines: string[] = [];
+      const { result } = await runLoad(o, { scenario: unicast, out: (l) => lines.push(l) });
+      const s = result.summary as Record<string, number | null | undefined>;
+      assert.equal(s.failure, undefined, `run failed: ${String(s.failure)}\n${lines.join('\n')}`);
+      assert.equal(s.warmupSeconds, 1);
+      assert.ok(s.pushSeconds !== undefined && s.pushSeconds !== null && s.pushSeconds >= 2.9, `pushed through warm-up and duration (${s.pushSeconds} s)`);
+      assert.equal(s.missing, 0);
+      assert.equal(s.totalDeliveries, s.pushesAccepted, 'every accepted push arrived, warm-up included');
+      assert.equal(typeof s.latencyP99AfterWarmupMs, 'number');
+      assert.ok(s.latencyP99AfterWarmupMs! <= s.latencyMaxMs!, 'a percentile of what arrived');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('options: --warmup is whole seconds from 0 to 600', () => {
+    assert.equal((parseOptions(['unicast']) as LoadOptions).warmupMs, 0);
+    assert.equal((parseOptions(['unicast', '--warmup', '3']) as LoadOptions).warmupMs, 3000);
+    assert.throws(() => parseOptions(['unicast', '--warmup', '1.5']), /--warmup: must be an integer from 0 to 600/);
   });
 
   test('options: targets outside 127.0.0.0/8 need --allow-remote and an explicit address', () => {

@@ -24,6 +24,8 @@ export interface LoadOptions {
   /** Pushes per second (unicast, churn). */
   rate: number;
   durationMs: number;
+  /** Pushing at the rate before the measured durationMs, left out of the latency figures (unicast). */
+  warmupMs: number;
   /** New connections per second during the ramp. */
   connectRate: number;
   /** Handshakes in flight per worker. */
@@ -103,6 +105,7 @@ const flags = {
   devices: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' }, 'connect-rate': { type: 'string' },
   inflight: { type: 'string' }, workers: { type: 'string' }, broadcasts: { type: 'string' }, burst: { type: 'string' },
   churn: { type: 'string' }, qos: { type: 'string' }, ttl: { type: 'string' }, 'push-inflight': { type: 'string' },
+  warmup: { type: 'string' },
   target: { type: 'string' }, 'server-pid': { type: 'string' }, redis: { type: 'string' }, mysql: { type: 'string' },
   'allow-remote': { type: 'boolean' }, baseline: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' },
   app: { type: 'string' }, 'api-key': { type: 'string' }, secret: { type: 'string' }, report: { type: 'string' },
@@ -115,6 +118,7 @@ export const usage = `usage: npm run loadtest -- <${scenarioNames.join('|')}> [o
   --inflight N         handshakes in flight per worker process (default 1000; uWebSockets.js listens with a backlog of 512)
   --duration S         seconds to hold / push (default 10)
   --rate N             unicast pushes per second (default 1000)
+  --warmup S           unicast: seconds of pushing at the rate before --duration, left out of the latency figures (default 0)
   --broadcasts N       broadcasts per phase (default 20)       --burst N   in flight in the burst phase (default 16)
   --churn F            share of devices reconnecting every second (default 0.01)
   --qos 0|1  --ttl S   of the pushes (default qos 1, ttl 600)
@@ -151,6 +155,7 @@ export function parseOptions(argv: string[], now = new Date()): LoadOptions | 'h
     scenario, devices, workers, qos, redisUrl, mysqlUrl, ...target,
     rate: intOpt(v.rate, 'rate', 1000, 1, 100_000),
     durationMs: intOpt(v.duration, 'duration', 10, 1, 3600) * 1000,
+    warmupMs: intOpt(v.warmup, 'warmup', 0, 0, 600) * 1000,
     connectRate: intOpt(v['connect-rate'], 'connect-rate', scenario === 'storm' ? 1_000_000 : 2000, 1, 1_000_000),
     inflight: intOpt(v.inflight, 'inflight', 1000, 1, maxPerWorker),
     broadcasts: intOpt(v.broadcasts, 'broadcasts', 20, 1, 10_000),

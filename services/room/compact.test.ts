@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { fullGc } from '../../shared/lifecycle/full-gc';
+import { cHeapAfterFree, onGlibc } from '../../shared/testing/c-heap-child';
 import { createCompactor, eventLoopLoad } from './compact';
 import { eventually, startRoom, TestClient, token } from './test-harness';
 
@@ -103,6 +104,12 @@ test('fewer changes than afterChanges: only the one after start; afterChanges 0:
   for (let i = 0; i < 100_000; i++) off.c.changed();
   for (let t = 1000; t <= 10_000; t += 1000) off.c.tick(t);
   assert.equal(off.gcs(), 0);
+});
+
+test('compactHeaps gives the C heap\'s free pages back a moment after its GC', { skip: !onGlibc() }, () => {
+  const compact = JSON.stringify(require.resolve('./compact'));
+  const r = cHeapAfterFree(`const c = require(${compact}); c.compactHeaps(); await new Promise((res) => setTimeout(res, c.TRIM_DELAY_MS + 300));`);
+  assert.ok(r.freed - r.after > 64 * 1024 * 1024, `RSS fell by ${((r.freed - r.after) / 1048576).toFixed(0)} MB (from ${(r.freed / 1048576).toFixed(0)} MB)`);
 });
 
 test('fullGc collects garbage without --expose-gc', () => {

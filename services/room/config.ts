@@ -46,7 +46,7 @@ export const roomSchema = {
   drainDeadlineMs: int(30_000, 'drain() closes whatever is left at this time', 0),
   stopDrainDeadlineMs: int(5000, 'the drain that stop() runs first closes whatever is left at this time', 0),
   upstreamMaxType: int(64, 'longest Upstream type name (characters)', 1, 1024),
-  compactAfterChanges: int(5000, 'connects + closes after which the room runs one full GC once they stop: gives back the garbage of a connect storm (and once after start, of start-up); 0 = never', 0),
+  compactAfterChanges: int(5000, "connects + closes after which the room runs one full GC once they stop, then gives the C heap's free pages back (malloc_trim, with native/malloc-trim): gives back the garbage of a connect storm (and once after start, of start-up); 0 = never", 0),
   compactQuietMs: int(1000, 'the storm is over once a window this long saw fewer than compactAfterChanges / 100 connects + closes and the event loop busy under half of it, ms', 1),
   compactFollowMs: int(6000, 'a second full GC this long after the first, if the room stayed quiet: it moves what the first left scattered and lets V8 shrink its young generation, ms; 0 = none', 0),
   reflushBatch: int(1000, 'sessions per register call when the room registers them all again', 1),

@@ -14,8 +14,8 @@ import type { RoomRegistry } from '../../shared/room-registry/room-registry';
 import { clockNow } from '../../shared/lifecycle/clock';
 import type { RoomConfig } from './config';
 import { createTickBatcher } from './batcher';
-import { createCompactor, eventLoopLoad } from './compact';
-import { fullGc } from '../../shared/lifecycle/full-gc';
+import { compactHeaps, createCompactor, eventLoopLoad } from './compact';
+import { mallocTrimAvailable } from '../../shared/lifecycle/malloc-trim';
 import { createConnectionHandlers, expire } from './connection';
 import { batchedSaver, type ConnSlot, type ConnState, type RoomContext } from './context';
 import { kickBatch, reflushSessions, replyBatch } from './control';
@@ -129,7 +129,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     logPublishes: 0,
     grace: createGrace(config.sweepIntervalMs, (entry) => endGrace(ctx, entry)),
     moved: createMoved(config.graceMs),
-    compactor: createCompactor({ afterChanges: config.compactAfterChanges, quietMs: config.compactQuietMs, followMs: config.compactFollowMs }, fullGc, eventLoopLoad()),
+    compactor: createCompactor({ afterChanges: config.compactAfterChanges, quietMs: config.compactQuietMs, followMs: config.compactFollowMs }, compactHeaps, eventLoopLoad()),
     status: createTickBatcher((events) => flushStatus(ctx, events), (err) => log.error('status flush failed', { err })),
     upstreams: createTickBatcher((batch) => flushUpstreams(ctx, batch), (err) => log.error('upstream flush failed', { err })),
   };
@@ -203,7 +203,7 @@ export function createRoom(config: RoomConfig, deps: RoomServiceDeps): Room {
     lastTouch = lastAnnounce = clockNow();
     timer = setInterval(tick, Math.min(config.sweepIntervalMs, config.touchIntervalMs, config.announceIntervalMs));
     await announce();
-    log.info('room listening', { urls: urls() });
+    log.info('room listening', { urls: urls(), heapTrim: mallocTrimAvailable() });
   }
 
   let drainRun: DrainRun | undefined;

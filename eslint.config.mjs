@@ -3,9 +3,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'shared/protocol/gen/**', 'bin/**', 'loadtest/reports/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'shared/protocol/gen/**', 'bin/**', 'loadtest/reports/**', 'native/*/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // A native addon's loader: plain CommonJS, run by node as it is.
+    files: ['native/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'readonly', require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     files: ['**/*.ts'],
     rules: {

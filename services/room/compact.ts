@@ -1,3 +1,6 @@
+import { fullGc } from '../../shared/lifecycle/full-gc';
+import { mallocTrim } from '../../shared/lifecycle/malloc-trim';
+
 /**
  * Gives back the garbage of a connect storm. Each connect leaves short-lived objects (frames,
  * promises, RPC calls) that outlive a young-generation collection while its calls are in flight,
@@ -8,23 +11,8 @@
  * idle, the room runs one full collection: a pause of tens of ms, when hardly anything is
  * connecting, and a second one followMs later (see followMs). Once also soon after start.
  * Each one also gives the C heap's free pages back (compactHeaps): the storm's native buffers,
- * freed below live allocations, about 4.5 MB in that room.
+ * freed below live allocations: 2.5-4.5 MB in that room.
  */
-import { fullGc } from '../../shared/lifecycle/full-gc';
-import { mallocTrim } from '../../shared/lifecycle/malloc-trim';
-
-/**
- * V8 frees the backing stores of the buffers a full GC found dead on its own threads, after
- * the GC returns: the trim comes this much later, so that it finds them freed.
- */
-export const TRIM_DELAY_MS = 1000;
-
-/** A full GC, then malloc_trim a moment later (shared/lifecycle/malloc-trim.ts; nothing without the addon). */
-export function compactHeaps(): void {
-  fullGc();
-  setTimeout(mallocTrim, TRIM_DELAY_MS).unref();
-}
-
 export interface Compactor {
   /** A connection opened or closed. */
   changed(): void;
@@ -109,4 +97,16 @@ export function createCompactor(o: CompactOptions, gc: () => void, load: () => n
     },
     due: () => followAt > 0 || (o.afterChanges > 0 && changes >= o.afterChanges),
   };
+}
+
+/**
+ * V8 frees the backing stores of the buffers a full GC found dead on its own threads, after
+ * the GC returns: the trim comes this much later, so that it finds them freed.
+ */
+export const TRIM_DELAY_MS = 1000;
+
+/** The room's compaction: a full GC, then malloc_trim a moment later (shared/lifecycle/malloc-trim.ts; nothing without the addon). */
+export function compactHeaps(): void {
+  fullGc();
+  setTimeout(mallocTrim, TRIM_DELAY_MS).unref();
 }

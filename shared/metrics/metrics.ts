@@ -7,8 +7,9 @@ export { Registry };
 export function createRegistry(withDefaults = false): Registry {
   const registry = new Registry();
   if (withDefaults) {
-    collectDefaultMetrics({ register: registry, prefix: 'herald_' });
-    asyncOpenFds(registry);
+    const prefix = 'herald_';
+    collectDefaultMetrics({ register: registry, prefix });
+    asyncOpenFds(registry, prefix);
   }
   return registry;
 }

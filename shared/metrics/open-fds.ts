@@ -1,19 +1,18 @@
 import { readdir } from 'node:fs/promises';
 import { Gauge, type Registry } from 'prom-client';
 
-const NAME = 'herald_process_open_fds';
-
 /**
  * Replaces prom-client's process_open_fds, which lists /proc/self/fd with readdirSync on every
  * scrape: with 15,000 sockets open that blocked a room's event loop for about 20 ms per scrape
  * (measured on a standalone). This one lists it on the thread pool; the event loop only gets
  * the names back. Linux only, like the original; elsewhere nothing is registered.
  */
-export function asyncOpenFds(registry: Registry): void {
+export function asyncOpenFds(registry: Registry, prefix: string): void {
   if (process.platform !== 'linux') return;
-  registry.removeSingleMetric(NAME);
+  const name = `${prefix}process_open_fds`;
+  registry.removeSingleMetric(name);
   new Gauge({
-    name: NAME,
+    name,
     help: 'Number of open file descriptors.',
     registers: [registry],
     async collect() {

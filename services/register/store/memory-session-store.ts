@@ -18,7 +18,6 @@ export interface MemorySessionStoreOptions {
  */
 type Entry = Omit<Session, 'since'> & { at: number; exp: number };
 
-
 /** The sessions of one app: device -> entry, user -> (device -> expiry on the process clock). */
 interface AppSessions {
   devices: Map<string, Entry>;

@@ -19,11 +19,22 @@ const STOP_MS = 30_000;
 const RESPAWN_MS = 500;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A payload crosses threads as a plain Uint8Array: give callers the Buffer the saver made. */
-const withBuffer = (m: Message): Message => ({ ...m, payload: Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength) });
+/**
+ * A payload crosses threads as a plain Uint8Array: give callers the Buffer the saver made, a
+ * view of the same bytes, set in the cloned message itself (this thread owns the clone).
+ */
+const withBuffer = (m: Message): void => {
+  m.payload = Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
+};
 const results: Partial<Record<SaverMethod, (value: unknown) => unknown>> = {
-  pending: (v) => (v as Message[]).map(withBuffer),
-  logSince: (v) => (v as LogEntry[]).map((e) => ({ ...e, message: withBuffer(e.message) })),
+  pending: (v) => {
+    for (const m of v as Message[]) withBuffer(m);
+    return v;
+  },
+  logSince: (v) => {
+    for (const e of v as LogEntry[]) withBuffer(e.message);
+    return v;
+  },
 };
 
 /**
